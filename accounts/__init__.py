@@ -1,0 +1,1 @@
+"""Accounts: the user model, stakeholder profiles and the django-allauth integration."""

@@ -1,0 +1,53 @@
+"""The user model and the stakeholder profile shown beside every comment."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """Login is by email (django-allauth); the public name lives on the profile."""
+
+    @property
+    def display_name(self) -> str:
+        profile = getattr(self, "profile", None)
+        if profile is not None and profile.display_name:
+            return profile.display_name
+        return self.get_full_name() or self.username
+
+    @property
+    def organisation(self) -> str:
+        profile = getattr(self, "profile", None)
+        return profile.organisation if profile is not None else ""
+
+
+class StakeholderType(models.TextChoices):
+    MEMBER_STATE = "member_state", "Member State"
+    UN_SYSTEM = "un_system", "UN system"
+    INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental organisation"
+    CIVIL_SOCIETY = "civil_society", "Civil society"
+    MIGRANT_DIASPORA = "migrant_diaspora", "Migrant or diaspora organisation"
+    ACADEMIA = "academia", "Academia"
+    PRIVATE_SECTOR = "private_sector", "Private sector"
+    LOCAL_GOVERNMENT = "local_government", "Local or regional government"
+    TRADE_UNION = "trade_union", "Trade union"
+    OTHER = "other", "Other"
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    display_name = models.CharField(
+        max_length=120, help_text="Shown beside your comments, e.g. your full name."
+    )
+    organisation = models.CharField(max_length=200, blank=True)
+    stakeholder_type = models.CharField(
+        max_length=32, choices=StakeholderType.choices, default=StakeholderType.OTHER
+    )
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name

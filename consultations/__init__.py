@@ -1,0 +1,1 @@
+"""Consultations: GCM objectives, consultations, numbered questions and threaded comments."""

@@ -1,0 +1,210 @@
+"""Data of a consultation: GCM objectives, consultations, numbered questions and comment trees."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from mptt.models import MPTTModel, TreeForeignKey
+
+# A body longer than this (in stored HTML characters) is collapsed behind "Read more".
+LONG_BODY_CHARS = 1200
+
+
+class Objective(models.Model):
+    """One of the 23 objectives of the Global Compact for Migration (a fixed list)."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    title = models.CharField(max_length=255)
+    short_title = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.short_title}"
+
+
+class ConsultationState(models.TextChoices):
+    UPCOMING = "upcoming", "Upcoming"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class ConsultationQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+    def open_first(self, now=None):
+        """Open consultations first (closing soonest first), then upcoming, then closed."""
+        now = now or timezone.now()
+        is_closed = Q(closes_at__isnull=False, closes_at__lte=now)
+        return self.annotate(
+            state_rank=Case(
+                When(is_closed, then=Value(2)),
+                When(opens_at__gt=now, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        ).order_by("state_rank", F("closes_at").asc(nulls_last=True), "-opens_at")
+
+    def with_comment_count(self):
+        return self.annotate(
+            comment_count=Count(
+                "questions__comments",
+                filter=Q(questions__comments__status=Comment.Status.PUBLISHED),
+            )
+        )
+
+
+class Consultation(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(
+        blank=True, help_text="Rich text. Allowed: paragraphs, lists, links, emphasis, quotes."
+    )
+    objectives = models.ManyToManyField(
+        Objective, blank=True, related_name="consultations", verbose_name="objectives in focus"
+    )
+    moderators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="moderated_consultations"
+    )
+    opens_at = models.DateTimeField("opens", default=timezone.now)
+    closes_at = models.DateTimeField("closes", null=True, blank=True)
+    is_published = models.BooleanField(
+        "published", default=False, help_text="Only published consultations are listed."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__isnull=True) | Q(closes_at__gt=F("opens_at")),
+                name="consultation_closes_after_opening",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("consultations:detail", kwargs={"slug": self.slug})
+
+    def state_at(self, now) -> ConsultationState:
+        if now < self.opens_at:
+            return ConsultationState.UPCOMING
+        if self.closes_at is not None and now >= self.closes_at:
+            return ConsultationState.CLOSED
+        return ConsultationState.OPEN
+
+    @property
+    def state(self) -> ConsultationState:
+        return self.state_at(timezone.now())
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == ConsultationState.OPEN
+
+
+class Question(models.Model):
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="questions"
+    )
+    number = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="posted by",
+    )
+    created_at = models.DateTimeField("posted", default=timezone.now)
+
+    class Meta:
+        ordering = ["consultation", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "number"], name="question_number_unique_per_consultation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.text}"
+
+    @property
+    def anchor(self) -> str:
+        return f"question-{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.consultation.get_absolute_url()}#{self.anchor}"
+
+
+class CommentQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Comment.Status.PUBLISHED)
+
+    def in_thread_order(self):
+        return self.order_by("question__number", "tree_id", "lft")
+
+
+class Comment(MPTTModel):
+    """A comment on a question; replies nest under it. Each top-level comment is its own tree."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        HIDDEN = "hidden", "Hidden"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="comments")
+    # RESTRICT: a comment with replies cannot be deleted on its own (replies are never lost),
+    # but deleting its question still removes the whole thread.
+    parent = TreeForeignKey(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="in reply to",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+    )
+    # Sanitised HTML: written only through consultations.services, which calls sanitize.
+    body = models.TextField()
+    objectives = models.ManyToManyField(Objective, blank=True, related_name="comments")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PUBLISHED, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    # No order_insertion_by: a reply is appended as the last child, a new comment opens a new
+    # tree, so a write never renumbers other threads.
+
+    class Meta:
+        indexes = [models.Index(fields=["question", "tree_id", "lft"], name="comment_thread_order")]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} by {self.author_id} on question {self.question_id}"
+
+    @property
+    def anchor(self) -> str:
+        return f"comment-{self.pk}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.status == self.Status.HIDDEN
+
+    @property
+    def is_long(self) -> bool:
+        return len(self.body) > LONG_BODY_CHARS
+
+    def get_absolute_url(self) -> str:
+        return f"{self.question.consultation.get_absolute_url()}#{self.anchor}"

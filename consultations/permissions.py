@@ -1,0 +1,25 @@
+"""Who may do what: one answer shared by views, templates and services."""
+
+from allauth.account.models import EmailAddress
+
+from .models import Consultation
+
+
+def has_verified_email(user) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and EmailAddress.objects.filter(user=user, verified=True).exists()
+    )
+
+
+def can_post(user, consultation: Consultation) -> bool:
+    return consultation.is_published and consultation.is_open and has_verified_email(user)
+
+
+def can_moderate_comments(user) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm("consultations.change_comment")
+
+
+def can_export(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_staff

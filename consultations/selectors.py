@@ -1,0 +1,1 @@
+def home_consultations(): return []

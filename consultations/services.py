@@ -1,0 +1,95 @@
+"""Every write to consultations data: posting, replying, hiding and publishing comments."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from . import permissions
+from .models import Comment, ConsultationState, Objective, Question
+from .sanitize import html_to_text, sanitize_comment
+
+
+class PostingClosed(PermissionDenied):
+    """The consultation does not accept comments now (not yet open, or closed)."""
+
+
+class EmailNotVerified(PermissionDenied):
+    """Posting needs a verified email address."""
+
+
+def _check_can_post(*, author, question: Question) -> None:
+    consultation = question.consultation
+    if not consultation.is_published:
+        raise PostingClosed("This consultation is not published.")
+    state = consultation.state
+    if state == ConsultationState.UPCOMING:
+        raise PostingClosed("This consultation is not open for comments yet.")
+    if state == ConsultationState.CLOSED:
+        raise PostingClosed("This consultation is closed: it no longer accepts comments.")
+    if not permissions.has_verified_email(author):
+        raise EmailNotVerified("Confirm your email address before posting.")
+
+
+def _check_parent(*, parent: Comment | None, question: Question) -> None:
+    if parent is None:
+        return
+    if parent.question_id != question.pk:
+        raise ValidationError(
+            "The comment you are replying to belongs to another question.", code="parent"
+        )
+    if parent.status != Comment.Status.PUBLISHED:
+        raise ValidationError(
+            "The comment you are replying to has been hidden and takes no replies.",
+            code="parent",
+        )
+
+
+def clean_body(body: str) -> str:
+    """Sanitised HTML for a body, or ValidationError when it is empty or too long."""
+    if len(body) > settings.COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            "Your comment is %(length)s characters long; the limit is %(limit)s.",
+            code="max_length",
+            params={"length": f"{len(body):,}", "limit": f"{settings.COMMENT_MAX_LENGTH:,}"},
+        )
+    html = sanitize_comment(body)
+    if not html_to_text(html):
+        raise ValidationError("Write your comment before posting it.", code="required")
+    return html
+
+
+@transaction.atomic
+def comment_create(
+    *,
+    question: Question,
+    author,
+    body: str,
+    objectives: Iterable[Objective] = (),
+    parent: Comment | None = None,
+) -> Comment:
+    """Post a top-level comment (parent=None) or a reply; sanitises the body once, here."""
+    _check_can_post(author=author, question=question)
+    _check_parent(parent=parent, question=question)
+    comment = Comment(question=question, parent=parent, author=author, body=clean_body(body))
+    comment.save()
+    comment.objectives.set(objectives)
+    return comment
+
+
+def _set_status(*, comment: Comment, by, status: str) -> Comment:
+    if not permissions.can_moderate_comments(by):
+        raise PermissionDenied("Only moderators can hide or publish comments.")
+    # A plain UPDATE: changing the status never touches the tree columns.
+    Comment.objects.filter(pk=comment.pk).update(status=status)
+    comment.status = status
+    return comment
+
+
+def comment_hide(*, comment: Comment, by) -> Comment:
+    return _set_status(comment=comment, by=by, status=Comment.Status.HIDDEN)
+
+
+def comment_publish(*, comment: Comment, by) -> Comment:
+    return _set_status(comment=comment, by=by, status=Comment.Status.PUBLISHED)

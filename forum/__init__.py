@@ -1,0 +1,1 @@
+"""The Django project package: settings, root URLs, WSGI/ASGI and site-wide views."""

@@ -1,0 +1,139 @@
+"""Shared fixtures: users with and without a verified email, consultations, questions, comments."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.models import Profile, StakeholderType, User
+from consultations import services
+from consultations.models import Consultation, Objective, Question
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # allauth's rate limits live in the cache; each test starts with a clean slate.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def create_user(
+    *,
+    email: str | None = None,
+    display_name: str | None = None,
+    organisation: str = "",
+    stakeholder_type: str = StakeholderType.CIVIL_SOCIETY,
+    verified: bool = True,
+    password: str = "correct horse battery staple",
+    **extra,
+) -> User:
+    n = next(_counter)
+    email = email or f"user{n}@example.org"
+    user = User.objects.create_user(username=f"user{n}", email=email, password=password, **extra)
+    Profile.objects.create(
+        user=user,
+        display_name=display_name or f"Participant {n}",
+        organisation=organisation,
+        stakeholder_type=stakeholder_type,
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+@pytest.fixture
+def make_user(db):
+    return create_user
+
+
+@pytest.fixture
+def user(db):
+    return create_user(display_name="Amina Diallo", organisation="Sahel Migrant Network")
+
+
+@pytest.fixture
+def other_user(db):
+    return create_user(display_name="Jonas Berg", organisation="Nordic Cities Forum")
+
+
+@pytest.fixture
+def unverified_user(db):
+    return create_user(display_name="Unverified Person", verified=False)
+
+
+@pytest.fixture
+def staff_user(db):
+    return create_user(display_name="Staff Member", is_staff=True)
+
+
+@pytest.fixture
+def moderator(db):
+    mod = create_user(display_name="Mira Moderator", is_staff=True)
+    mod.groups.add(Group.objects.get(name="Moderators"))
+    return mod
+
+
+def create_consultation(*, state: str = "open", **fields) -> Consultation:
+    now = timezone.now()
+    periods = {
+        "open": (now - timedelta(days=3), now + timedelta(days=30)),
+        "upcoming": (now + timedelta(days=3), now + timedelta(days=30)),
+        "closed": (now - timedelta(days=30), now - timedelta(days=1)),
+    }
+    opens_at, closes_at = periods[state]
+    n = next(_counter)
+    defaults = {
+        "title": f"Consultation {n}",
+        "slug": f"consultation-{n}",
+        "description": "<p>What works at borders?</p>",
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "is_published": True,
+    }
+    defaults.update(fields)
+    consultation = Consultation.objects.create(**defaults)
+    consultation.objectives.set(Objective.objects.filter(number__in=[4, 8, 9, 10, 11, 13, 21]))
+    return consultation
+
+
+@pytest.fixture
+def make_consultation(db):
+    return create_consultation
+
+
+@pytest.fixture
+def consultation(db):
+    return create_consultation(title="Safe borders review", slug="safe-borders")
+
+
+@pytest.fixture
+def question(consultation):
+    return Question.objects.create(
+        consultation=consultation, number=1, text="What are the key priorities?"
+    )
+
+
+@pytest.fixture
+def question2(consultation):
+    return Question.objects.create(
+        consultation=consultation, number=2, text="Which practices should be highlighted?"
+    )
+
+
+@pytest.fixture
+def post_comment():
+    """Post through the real service, as the site does."""
+
+    def _post(*, question, author, body="A thoughtful comment.", objectives=(), parent=None):
+        objs = list(Objective.objects.filter(number__in=objectives))
+        return services.comment_create(
+            question=question, author=author, body=body, objectives=objs, parent=parent
+        )
+
+    return _post
