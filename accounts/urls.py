@@ -1,1 +1,10 @@
-urlpatterns = []
+"""URLs of our own account pages; allauth's are included beside them in forum.urls."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("profile/", views.profile_edit, name="profile"),
+]

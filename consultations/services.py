@@ -19,7 +19,7 @@ class EmailNotVerified(PermissionDenied):
     """Posting needs a verified email address."""
 
 
-def _check_can_post(*, author, question: Question) -> None:
+def check_can_post(*, author, question: Question) -> None:
     consultation = question.consultation
     if not consultation.is_published:
         raise PostingClosed("This consultation is not published.")
@@ -32,7 +32,7 @@ def _check_can_post(*, author, question: Question) -> None:
         raise EmailNotVerified("Confirm your email address before posting.")
 
 
-def _check_parent(*, parent: Comment | None, question: Question) -> None:
+def check_parent(*, parent: Comment | None, question: Question) -> None:
     if parent is None:
         return
     if parent.question_id != question.pk:
@@ -70,8 +70,8 @@ def comment_create(
     parent: Comment | None = None,
 ) -> Comment:
     """Post a top-level comment (parent=None) or a reply; sanitises the body once, here."""
-    _check_can_post(author=author, question=question)
-    _check_parent(parent=parent, question=question)
+    check_can_post(author=author, question=question)
+    check_parent(parent=parent, question=question)
     comment = Comment(question=question, parent=parent, author=author, body=clean_body(body))
     comment.save()
     comment.objectives.set(objectives)

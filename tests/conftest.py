@@ -17,6 +17,15 @@ _counter = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # Production serves hashed names after collectstatic; tests read static/ as it is.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # allauth's rate limits live in the cache; each test starts with a clean slate.
     cache.clear()

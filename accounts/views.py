@@ -1,0 +1,24 @@
+"""Account pages of our own (allauth provides login, signup, email and password pages)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .forms import ProfileForm
+from .models import Profile
+from .services import profile_save
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request):
+    profile = Profile.objects.filter(user=request.user).first()
+    initial = {} if profile else {"display_name": request.user.get_full_name()}
+    form = ProfileForm(request.POST or None, instance=profile, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        profile_save(user=request.user, **form.cleaned_data)
+        messages.success(request, "Your profile has been saved.")
+        return redirect("accounts:profile")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/profile.html", {"form": form}, status=status)

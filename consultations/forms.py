@@ -1,0 +1,66 @@
+"""The comment form: validates what a stakeholder typed; consultations.services does the writing."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from .models import Comment, Objective, Question
+from .services import check_parent, clean_body
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Your comment",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        # Length is checked in clean_body, with a message that says by how much.
+        strip=True,
+        error_messages={"required": "Write your comment before posting it."},
+    )
+    objectives = forms.ModelMultipleChoiceField(
+        label="GCM objectives this comment addresses",
+        queryset=Objective.objects.all(),
+        to_field_name="number",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "There is no GCM objective %(value)s: choose among objectives 1 to 23.",
+            "invalid_pk_value": "“%(pk)s” is not an objective number.",
+        },
+    )
+    parent = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, question: Question, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question = question
+        self.fields["body"].widget.attrs["maxlength"] = settings.COMMENT_MAX_LENGTH
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        clean_body(body)  # raises the same errors the service would
+        return body
+
+    def clean_parent(self) -> Comment | None:
+        value = self.cleaned_data["parent"].strip()
+        if not value:
+            return None
+        try:
+            parent = Comment.objects.select_related("question").get(pk=int(value))
+        except (ValueError, Comment.DoesNotExist):
+            raise ValidationError(
+                "The comment you are replying to does not exist.", code="parent"
+            ) from None
+        check_parent(parent=parent, question=self.question)
+        return parent
+
+    @property
+    def selected_objectives(self) -> set[int]:
+        """Objective numbers ticked, to redisplay the checkboxes as the user left them."""
+        if not self.is_bound:
+            return set()
+        numbers = set()
+        for value in self.data.getlist("objectives"):
+            try:
+                numbers.add(int(value))
+            except ValueError:
+                continue
+        return numbers
