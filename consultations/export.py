@@ -1,0 +1,185 @@
+"""The one CSV export of a consultation's comments for staff (web download and command)."""
+
+import csv
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TextIO
+
+from django.utils import timezone
+
+from .models import Comment, Consultation
+from .sanitize import html_to_text
+
+COLUMNS = [
+    "id",
+    "consultation",
+    "question_number",
+    "question",
+    "parent_id",
+    "depth",
+    "author",
+    "organisation",
+    "stakeholder_type",
+    "posted_at",
+    "objectives",
+    "status",
+    "text",
+    "url",
+]
+
+# The GCM has a fixed list of 23 objectives (see migration 0002_gcm_objectives).
+OBJECTIVE_NUMBERS = range(1, 24)
+
+# Rows fetched per database round trip; the objectives prefetch runs once per chunk.
+CHUNK_SIZE = 500
+
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection, OWASP).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+class ExportFilterError(ValueError):
+    """A filter that names no question of the consultation, or no GCM objective."""
+
+
+def check_filters(
+    consultation: Consultation,
+    *,
+    question_number: int | None = None,
+    objective_number: int | None = None,
+) -> None:
+    """Raise ExportFilterError with a message for the user when a filter matches nothing."""
+    if objective_number is not None and objective_number not in OBJECTIVE_NUMBERS:
+        raise ExportFilterError(
+            f"There is no objective {objective_number}: objectives are numbered 1 to 23."
+        )
+    if (
+        question_number is not None
+        and not consultation.questions.filter(number=question_number).exists()
+    ):
+        raise ExportFilterError(
+            f"Consultation “{consultation.slug}” has no question {question_number}."
+        )
+
+
+def _neutralise(value: object) -> object:
+    """A leading apostrophe keeps spreadsheets from running a cell as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _iso_utc(value: datetime) -> str:
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _comments(consultation, *, question_number, objective_number):
+    comments = Comment.objects.filter(question__consultation=consultation)
+    if question_number is not None:
+        comments = comments.filter(question__number=question_number)
+    if objective_number is not None:
+        # Objective numbers are unique, so this join adds no duplicate rows.
+        comments = comments.filter(objectives__number=objective_number)
+    return (
+        comments.select_related("question", "author__profile")
+        .prefetch_related("objectives")
+        .in_thread_order()
+    )
+
+
+def iter_rows(
+    consultation: Consultation,
+    *,
+    question_number: int | None = None,
+    objective_number: int | None = None,
+    base_url: str,
+) -> Iterator[list]:
+    """The data rows (no header), published and hidden comments alike, in thread order."""
+    # Built once: comment.get_absolute_url() would fetch the consultation for every row.
+    consultation_url = base_url.rstrip("/") + consultation.get_absolute_url()
+    comments = _comments(
+        consultation, question_number=question_number, objective_number=objective_number
+    )
+    for comment in comments.iterator(chunk_size=CHUNK_SIZE):
+        author = comment.author
+        profile = getattr(author, "profile", None)
+        row = [
+            comment.pk,
+            consultation.title,
+            comment.question.number,
+            comment.question.text,
+            comment.parent_id if comment.parent_id is not None else "",
+            comment.level,
+            author.display_name,
+            profile.organisation if profile is not None else "",
+            profile.get_stakeholder_type_display() if profile and profile.stakeholder_type else "",
+            _iso_utc(comment.created_at),
+            ";".join(str(n) for n in sorted(o.number for o in comment.objectives.all())),
+            comment.status,
+            html_to_text(comment.body),
+            f"{consultation_url}#{comment.anchor}",
+        ]
+        yield [_neutralise(value) for value in row]
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back (Django's streaming CSV pattern)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def iter_csv(
+    consultation: Consultation,
+    *,
+    question_number: int | None = None,
+    objective_number: int | None = None,
+    base_url: str,
+) -> Iterator[str]:
+    """The whole file, one line at a time: the UTF-8 BOM, the header, then one line per comment."""
+    # The BOM makes Excel read the file as UTF-8 rather than the local code page.
+    yield BOM
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    yield writer.writerow(COLUMNS)
+    for row in iter_rows(
+        consultation,
+        question_number=question_number,
+        objective_number=objective_number,
+        base_url=base_url,
+    ):
+        yield writer.writerow(row)
+
+
+def write_csv(
+    stream: TextIO,
+    consultation: Consultation,
+    *,
+    question_number: int | None = None,
+    objective_number: int | None = None,
+    base_url: str,
+) -> None:
+    """Write the same text as iter_csv() to a text stream (open files with newline="")."""
+    for line in iter_csv(
+        consultation,
+        question_number=question_number,
+        objective_number=objective_number,
+        base_url=base_url,
+    ):
+        stream.write(line)
+
+
+def csv_filename(
+    consultation: Consultation,
+    question_number: int | None = None,
+    objective_number: int | None = None,
+) -> str:
+    """E.g. safe-borders-q2-obj10-comments-2026-11-23.csv (today's date)."""
+    parts = [consultation.slug]
+    if question_number is not None:
+        parts.append(f"q{question_number}")
+    if objective_number is not None:
+        parts.append(f"obj{objective_number}")
+    parts.append(f"comments-{timezone.localdate().isoformat()}")
+    return "-".join(parts) + ".csv"

@@ -1,0 +1,465 @@
+"""The staff CSV export: columns, order, filters, CSV safety, the web download and the command."""
+
+import csv
+import inspect
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations import services
+from consultations.export import COLUMNS, csv_filename, iter_csv, write_csv
+from consultations.models import Comment, Question
+
+pytestmark = pytest.mark.django_db
+
+BASE_URL = "https://forum.example.org"
+BOM = "\ufeff"
+
+
+def export_text(consultation, **filters) -> str:
+    return "".join(iter_csv(consultation, base_url=BASE_URL, **filters))
+
+
+def export_rows(consultation, **filters) -> list[dict[str, str]]:
+    text = export_text(consultation, **filters)
+    assert text.startswith(BOM)
+    return list(csv.DictReader(io.StringIO(text.removeprefix(BOM), newline="")))
+
+
+def ids(rows) -> list[int]:
+    return [int(row["id"]) for row in rows]
+
+
+def command_output(*args, **options) -> str:
+    out = io.StringIO()
+    call_command("export_comments", *args, stdout=out, **options)
+    return out.getvalue()
+
+
+# The file itself
+
+
+def test_header_row_is_the_fixed_column_list(consultation):
+    text = export_text(consultation)
+
+    assert text == BOM + ",".join(COLUMNS) + "\r\n"
+    assert COLUMNS == [
+        "id",
+        "consultation",
+        "question_number",
+        "question",
+        "parent_id",
+        "depth",
+        "author",
+        "organisation",
+        "stakeholder_type",
+        "posted_at",
+        "objectives",
+        "status",
+        "text",
+        "url",
+    ]
+
+
+def test_file_starts_with_a_utf8_byte_order_mark(question, user, post_comment, tmp_path):
+    post_comment(question=question, author=user, body="Grüße aus Genève")
+    path = tmp_path / "export.csv"
+
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        write_csv(stream, question.consultation, base_url=BASE_URL)
+
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfid,consultation,")
+    assert "Grüße aus Genève".encode() in data
+
+
+def test_top_level_comment_row_holds_every_column(question, user, post_comment):
+    body = (
+        "<p>Three priorities.</p>\n"
+        "<ul><li>Legal identity</li><li>Ending trafficking</li></ul>\n"
+        '<p>See <a href="https://example.org/report">the report</a>.</p>'
+    )
+    comment = post_comment(question=question, author=user, body=body, objectives=[10, 4])
+    # 10:15 in Geneva in winter is 09:15 UTC.
+    Comment.objects.filter(pk=comment.pk).update(
+        created_at=datetime(2026, 1, 31, 10, 15, tzinfo=ZoneInfo("Europe/Zurich"))
+    )
+
+    [row] = export_rows(question.consultation)
+
+    assert row == {
+        "id": str(comment.pk),
+        "consultation": "Safe borders review",
+        "question_number": "1",
+        "question": "What are the key priorities?",
+        "parent_id": "",
+        "depth": "0",
+        "author": "Amina Diallo",
+        "organisation": "Sahel Migrant Network",
+        "stakeholder_type": "Civil society",
+        "posted_at": "2026-01-31T09:15:00Z",
+        "objectives": "4;10",
+        "status": "published",
+        "text": (
+            "Three priorities.\n\n- Legal identity\n- Ending trafficking\n\n"
+            "See the report (https://example.org/report)."
+        ),
+        "url": f"{BASE_URL}/consultations/safe-borders/#comment-{comment.pk}",
+    }
+    assert row["url"] == BASE_URL + comment.get_absolute_url()
+
+
+def test_reply_rows_name_their_parent_and_depth(question, user, make_user, post_comment):
+    officer = make_user(
+        display_name="Kofi Mensah",
+        organisation="Ministry of Interior",
+        stakeholder_type="member_state",
+    )
+    top = post_comment(question=question, author=user)
+    reply = post_comment(question=question, author=officer, parent=top, body="A reply.")
+    nested = post_comment(question=question, author=user, parent=reply, body="Nested.")
+
+    rows = {int(row["id"]): row for row in export_rows(question.consultation)}
+
+    assert rows[reply.pk]["parent_id"] == str(top.pk)
+    assert rows[reply.pk]["depth"] == "1"
+    assert rows[reply.pk]["author"] == "Kofi Mensah"
+    assert rows[reply.pk]["organisation"] == "Ministry of Interior"
+    assert rows[reply.pk]["stakeholder_type"] == "Member State"
+    assert rows[reply.pk]["objectives"] == ""
+    assert rows[reply.pk]["url"].endswith(f"#comment-{reply.pk}")
+    assert rows[nested.pk]["parent_id"] == str(reply.pk)
+    assert rows[nested.pk]["depth"] == "2"
+    assert rows[nested.pk]["text"] == "Nested."
+
+
+def test_rows_follow_thread_order_not_posting_order(
+    question, question2, user, other_user, post_comment
+):
+    # Posted interleaved, so ordering by id would mix threads and questions.
+    a = post_comment(question=question2, author=user)
+    b = post_comment(question=question, author=other_user)
+    a1 = post_comment(question=question2, author=other_user, parent=a)
+    c = post_comment(question=question, author=user)
+    b1 = post_comment(question=question, author=user, parent=b)
+    a1a = post_comment(question=question2, author=user, parent=a1)
+    a2 = post_comment(question=question2, author=user, parent=a)
+
+    rows = export_rows(question.consultation)
+
+    assert ids(rows) == [b.pk, b1.pk, c.pk, a.pk, a1.pk, a1a.pk, a2.pk]
+    assert ids(rows) != sorted(ids(rows))
+    assert [row["question_number"] for row in rows] == ["1", "1", "1", "2", "2", "2", "2"]
+
+
+def test_question_filter_keeps_only_that_question(question, question2, user, post_comment):
+    on_first = post_comment(question=question, author=user)
+    on_second = post_comment(question=question2, author=user)
+    reply_on_second = post_comment(question=question2, author=user, parent=on_second)
+
+    rows = export_rows(question.consultation, question_number=2)
+
+    assert ids(rows) == [on_second.pk, reply_on_second.pk]
+    assert on_first.pk not in ids(rows)
+
+
+def test_objective_filter_keeps_only_tagged_comments(question, question2, user, post_comment):
+    tagged = post_comment(question=question, author=user, objectives=[4, 10])
+    post_comment(question=question, author=user, objectives=[4])
+    untagged = post_comment(question=question2, author=user)
+    tagged_reply = post_comment(question=question2, author=user, parent=untagged, objectives=[10])
+
+    rows = export_rows(question.consultation, objective_number=10)
+
+    assert ids(rows) == [tagged.pk, tagged_reply.pk]
+    # A tagged comment still lists all of its objectives.
+    assert rows[0]["objectives"] == "4;10"
+
+
+def test_question_and_objective_filters_combine(question, question2, user, post_comment):
+    post_comment(question=question, author=user, objectives=[10])
+    wanted = post_comment(question=question2, author=user, objectives=[10])
+    post_comment(question=question2, author=user, objectives=[4])
+
+    rows = export_rows(question.consultation, question_number=2, objective_number=10)
+
+    assert ids(rows) == [wanted.pk]
+
+
+def test_hidden_comment_is_exported_with_status_hidden(question, user, moderator, post_comment):
+    shown = post_comment(question=question, author=user)
+    hidden = post_comment(question=question, author=user, body="Off-topic.")
+    services.comment_hide(comment=hidden, by=moderator)
+
+    rows = {int(row["id"]): row for row in export_rows(question.consultation)}
+
+    assert rows[shown.pk]["status"] == "published"
+    assert rows[hidden.pk]["status"] == "hidden"
+    assert rows[hidden.pk]["text"] == "Off-topic."
+
+
+def test_commas_quotes_and_newlines_are_quoted_per_rfc_4180(question, make_user, post_comment):
+    author = make_user(display_name='Dr "Ana" Ruiz, PhD', organisation="Smith, Jones & Co")
+    post_comment(question=question, author=author, body='Line one, "quoted"\nLine two')
+
+    text = export_text(question.consultation)
+    [header, row] = list(csv.reader(io.StringIO(text.removeprefix(BOM), newline="")))
+
+    assert '"Dr ""Ana"" Ruiz, PhD"' in text
+    assert '"Smith, Jones & Co"' in text
+    assert '"Line one, ""quoted""\nLine two"' in text
+    assert text.endswith("\r\n")
+    assert header == COLUMNS
+    assert row[COLUMNS.index("author")] == 'Dr "Ana" Ruiz, PhD'
+    assert row[COLUMNS.index("organisation")] == "Smith, Jones & Co"
+    assert row[COLUMNS.index("text")] == 'Line one, "quoted"\nLine two'
+
+
+@pytest.mark.parametrize(
+    "display_name",
+    ["=1+1", "+33 1 23 45", "-2+3", "@evil", "\tTabbed", "\rReturned"],
+)
+def test_cells_that_start_like_a_formula_get_an_apostrophe(
+    question, make_user, post_comment, display_name
+):
+    author = make_user(display_name=display_name, organisation="Safe = harmless")
+    post_comment(question=question, author=author)
+
+    [row] = export_rows(question.consultation)
+
+    assert row["author"] == "'" + display_name
+    assert row["organisation"] == "Safe = harmless"
+
+
+def test_a_formula_in_the_body_is_neutralised(question, user, post_comment):
+    post_comment(question=question, author=user, body='=HYPERLINK("http://evil.example","x")')
+
+    [row] = export_rows(question.consultation)
+
+    assert row["text"].startswith("'=HYPERLINK(")
+
+
+def test_filename_names_the_consultation_filters_and_date(consultation):
+    today = timezone.localdate().isoformat()
+
+    assert csv_filename(consultation) == f"safe-borders-comments-{today}.csv"
+    assert csv_filename(consultation, 2, 10) == f"safe-borders-q2-obj10-comments-{today}.csv"
+    assert csv_filename(consultation, None, 7) == f"safe-borders-obj7-comments-{today}.csv"
+
+
+# Streaming and queries
+
+
+def test_iter_csv_is_a_lazy_generator(question, user, post_comment, django_assert_num_queries):
+    post_comment(question=question, author=user)
+
+    with django_assert_num_queries(0):
+        lines = iter_csv(question.consultation, base_url=BASE_URL)
+
+    assert inspect.isgenerator(lines)
+    assert next(lines) == BOM
+    assert next(lines) == ",".join(COLUMNS) + "\r\n"
+
+
+def _export_query_count(consultation) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        rows = export_rows(consultation)
+    assert rows
+    return len(queries)
+
+
+def test_query_count_does_not_grow_with_the_number_of_comments(
+    consultation, make_user, post_comment
+):
+    small = Question.objects.create(consultation=consultation, number=1, text="Small?")
+    large = Question.objects.create(consultation=consultation, number=2, text="Large?")
+    authors = [make_user() for _ in range(3)]
+
+    def post_many(question, count):
+        parent = None
+        for n in range(count):
+            # Every third comment starts a new thread; the others reply, so depth varies.
+            comment = post_comment(
+                question=question,
+                author=authors[n % 3],
+                objectives=[n % 23 + 1, 4],
+                parent=None if n % 3 == 0 else parent,
+            )
+            parent = comment
+
+    post_many(small, 5)
+    queries_for_5 = _export_query_count(consultation)
+    post_many(large, 55)
+    assert Comment.objects.filter(question__consultation=consultation).count() == 60
+    queries_for_60 = _export_query_count(consultation)
+
+    assert queries_for_60 == queries_for_5
+    # The comments (with question, author and profile joined) and one objectives prefetch.
+    assert queries_for_5 <= 2
+
+
+# The management command
+
+
+def test_command_writes_to_standard_output(question, user, post_comment, settings):
+    settings.SITE_URL = BASE_URL
+    comment = post_comment(question=question, author=user)
+
+    output = command_output("safe-borders")
+
+    assert output == export_text(question.consultation)
+    assert f"{BASE_URL}/consultations/safe-borders/#comment-{comment.pk}" in output
+
+
+def test_command_writes_the_output_file_with_filters(
+    question, question2, user, post_comment, settings, tmp_path
+):
+    settings.SITE_URL = BASE_URL
+    post_comment(question=question, author=user, objectives=[10])
+    wanted = post_comment(question=question2, author=user, objectives=[10])
+    path = tmp_path / "comments.csv"
+
+    stdout = command_output("safe-borders", question=2, objective=10, output=str(path))
+
+    assert stdout == ""
+    data = path.read_bytes()
+    assert data.startswith("\ufeff".encode())
+    text = data.decode("utf-8")
+    assert text == export_text(question.consultation, question_number=2, objective_number=10)
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix(BOM), newline="")))
+    assert ids(rows) == [wanted.pk]
+
+
+def test_command_exports_an_unpublished_consultation(make_consultation, user, post_comment):
+    draft = make_consultation(slug="draft-review")
+    question = Question.objects.create(consultation=draft, number=1, text="Draft question?")
+    comment = post_comment(question=question, author=user)
+    draft.is_published = False
+    draft.save()
+
+    rows = list(csv.DictReader(io.StringIO(command_output("draft-review").removeprefix(BOM))))
+
+    assert ids(rows) == [comment.pk]
+
+
+def test_command_rejects_an_unknown_slug(db):
+    with pytest.raises(CommandError, match="no-such-consultation"):
+        call_command("export_comments", "no-such-consultation", stdout=io.StringIO())
+
+
+def test_command_rejects_a_question_number_the_consultation_lacks(question):
+    with pytest.raises(CommandError, match="no question 7"):
+        call_command("export_comments", "safe-borders", "--question", "7", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("number", ["0", "24"])
+def test_command_rejects_an_objective_outside_1_to_23(consultation, number):
+    with pytest.raises(CommandError, match=f"no objective {number}"):
+        call_command("export_comments", "safe-borders", "--objective", number, stdout=io.StringIO())
+
+
+# The web download
+
+
+def export_url(slug="safe-borders", query=""):
+    return reverse("consultations:export", kwargs={"slug": slug}) + query
+
+
+def test_anonymous_download_redirects_to_login(client, consultation):
+    response = client.get(export_url(query="?question=1"))
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    assert "export.csv" in response["Location"]
+
+
+def test_participant_without_staff_status_gets_403(client, user, consultation):
+    client.force_login(user)
+
+    response = client.get(export_url())
+
+    assert response.status_code == 403
+
+
+def test_staff_download_streams_what_the_command_writes(
+    client, staff_user, question, question2, user, other_user, moderator, post_comment, settings
+):
+    settings.SITE_URL = "http://testserver"
+    top = post_comment(question=question2, author=user, objectives=[4, 10])
+    post_comment(question=question, author=other_user, body='Costs, "fees" and =risks')
+    hidden = post_comment(question=question2, author=other_user, parent=top)
+    services.comment_hide(comment=hidden, by=moderator)
+    client.force_login(staff_user)
+
+    response = client.get(export_url())
+
+    assert response.status_code == 200
+    assert response.streaming is True
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="safe-borders-comments-{today}.csv"'
+    )
+    content = b"".join(response.streaming_content).decode("utf-8")
+    assert content == command_output("safe-borders")
+    assert content.count("\r\n") == 4  # header and three comments
+
+
+def test_staff_download_applies_filters_and_names_them(
+    client, staff_user, question, question2, user, post_comment
+):
+    post_comment(question=question, author=user, objectives=[10])
+    wanted = post_comment(question=question2, author=user, objectives=[10])
+    client.force_login(staff_user)
+
+    response = client.get(export_url(query="?question=2&objective=10"))
+
+    assert response.status_code == 200
+    assert "safe-borders-q2-obj10-comments-" in response["Content-Disposition"]
+    content = b"".join(response.streaming_content).decode("utf-8").removeprefix(BOM)
+    assert ids(csv.DictReader(io.StringIO(content, newline=""))) == [wanted.pk]
+
+
+def test_staff_can_download_an_unpublished_consultation(client, staff_user, make_consultation):
+    make_consultation(slug="draft-review", is_published=False)
+    client.force_login(staff_user)
+
+    response = client.get(export_url("draft-review"))
+
+    assert response.status_code == 200
+
+
+def test_download_of_an_unknown_consultation_is_404(client, staff_user):
+    client.force_login(staff_user)
+
+    response = client.get(export_url("no-such-consultation"))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["?question=two", "?question=9", "?objective=24", "?objective=0", "?objective=x"]
+)
+def test_bad_filter_is_a_400_with_a_plain_text_reason(client, staff_user, question, query):
+    client.force_login(staff_user)
+
+    response = client.get(export_url(query=query))
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content
+
+
+def test_download_refuses_post(client, staff_user, consultation):
+    client.force_login(staff_user)
+
+    response = client.post(export_url())
+
+    assert response.status_code == 405
