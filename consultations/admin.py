@@ -1,0 +1,211 @@
+"""Moderators' admin: consultations with their questions, and comments as reply trees."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from mptt.admin import MPTTModelAdmin
+
+from accounts.models import User
+
+from . import services
+from .models import Comment, Consultation, Objective, Question
+from .sanitize import html_to_text, sanitize_description
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ("number", "short_title", "title")
+    search_fields = ("title", "short_title")
+
+    # The 23 objectives come from a migration; they are read-only here.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    fields = ("number", "text", "created_by", "created_at")
+    readonly_fields = ("created_by",)
+    ordering = ("number",)
+    extra = 0
+
+
+class ConsultationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Consultation
+        fields = "__all__"
+        widgets = {"description": forms.Textarea(attrs={"rows": 12})}
+
+    def clean_description(self) -> str:
+        # Rich text is sanitised once, on write, like comment bodies.
+        return sanitize_description(self.cleaned_data["description"])
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(admin.ModelAdmin):
+    form = ConsultationAdminForm
+    list_display = ("title", "state_label", "opens_at", "closes_at", "is_published", "comments")
+    list_filter = ("is_published",)
+    search_fields = ("title", "description")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("objectives", "moderators")
+    readonly_fields = ("links",)
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "description", "is_published", "links")}),
+        ("Period", {"fields": ("opens_at", "closes_at")}),
+        ("Focus and moderation", {"fields": ("objectives", "moderators")}),
+    )
+    inlines = (QuestionInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                admin_comment_count=Count(
+                    "questions__comments",
+                    filter=Q(questions__comments__status=Comment.Status.PUBLISHED),
+                )
+            )
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "moderators":
+            kwargs["queryset"] = User.objects.filter(is_staff=True).select_related("profile")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="State")
+    def state_label(self, obj: Consultation) -> str:
+        return obj.state.label
+
+    @admin.display(description="Published comments", ordering="admin_comment_count")
+    def comments(self, obj: Consultation) -> int:
+        return obj.admin_comment_count
+
+    @admin.display(description="Links")
+    def links(self, obj: Consultation) -> str:
+        if not obj.pk:
+            return "Available once saved."
+        return format_html(
+            '<a href="{}">View on site</a> · <a href="{}">Download comments (CSV)</a>',
+            obj.get_absolute_url(),
+            reverse("consultations:export", args=[obj.slug]),
+        )
+
+    def save_formset(self, request, form, formset, change):
+        questions = formset.save(commit=False)
+        for question in questions:
+            if isinstance(question, Question) and question.created_by_id is None:
+                question.created_by = request.user
+            question.save()
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        formset.save_m2m()
+
+
+class QuestionFilter(admin.SimpleListFilter):
+    """Questions labelled with their consultation: numbers repeat across consultations."""
+
+    title = "question"
+    parameter_name = "question"
+
+    def lookups(self, request, model_admin):
+        questions = Question.objects.select_related("consultation").order_by(
+            "consultation__title", "number"
+        )
+        consultation = request.GET.get("question__consultation__id__exact")
+        if consultation:
+            questions = questions.filter(consultation_id=consultation)
+        return [(q.pk, f"{q.consultation.title} · Q{q.number}") for q in questions]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(question_id=self.value())
+        return queryset
+
+
+@admin.register(Comment)
+class CommentAdmin(MPTTModelAdmin):
+    list_display = ("excerpt", "author_name", "question_label", "status", "created_at")
+    list_filter = (
+        ("question__consultation", admin.RelatedOnlyFieldListFilter),
+        QuestionFilter,
+        ("objectives", admin.RelatedOnlyFieldListFilter),
+        "status",
+    )
+    list_select_related = ("author__profile", "question__consultation")
+    search_fields = ("body", "author__email", "author__profile__display_name")
+    mptt_level_indent = 24
+    actions = ("hide_comments", "publish_comments")
+    fields = (
+        "question",
+        "parent",
+        "author",
+        "created_at",
+        "updated_at",
+        "rendered_body",
+        "objectives",
+        "status",
+    )
+    readonly_fields = (
+        "question",
+        "parent",
+        "author",
+        "created_at",
+        "updated_at",
+        "rendered_body",
+        "status",
+    )
+    filter_horizontal = ("objectives",)
+    list_per_page = 100
+
+    # Comments are posted on the site, by their authors.
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Comment")
+    def excerpt(self, obj: Comment) -> str:
+        text = html_to_text(obj.body)
+        return text if len(text) <= 90 else text[:89] + "…"
+
+    @admin.display(description="Author", ordering="author__profile__display_name")
+    def author_name(self, obj: Comment) -> str:
+        return obj.author.display_name
+
+    @admin.display(description="Question", ordering="question__number")
+    def question_label(self, obj: Comment) -> str:
+        return f"{obj.question.consultation.title} · Q{obj.question.number}"
+
+    @admin.display(description="Body")
+    def rendered_body(self, obj: Comment) -> str:
+        # The stored body was sanitised on write; it is shown as the page shows it.
+        return format_html('<div class="comment-body">{}</div>', mark_safe(obj.body))  # noqa: S308
+
+    def _set_status(self, request, queryset, service, verb: str) -> None:
+        done = 0
+        try:
+            for comment in queryset:
+                service(comment=comment, by=request.user)
+                done += 1
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"{done} comment{'s' if done != 1 else ''} {verb}.")
+
+    @admin.action(description="Hide selected comments", permissions=["change"])
+    def hide_comments(self, request, queryset):
+        self._set_status(request, queryset, services.comment_hide, "hidden")
+
+    @admin.action(description="Publish selected comments", permissions=["change"])
+    def publish_comments(self, request, queryset):
+        self._set_status(request, queryset, services.comment_publish, "published")
