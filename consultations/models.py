@@ -1,14 +1,20 @@
 """Data of a consultation: GCM objectives, consultations, numbered questions and comment trees."""
 
+import re
+
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
 
-# A body longer than this (in stored HTML characters) is collapsed behind "Read more".
-LONG_BODY_CHARS = 1200
+# A body whose text is longer than this is collapsed behind "Read more".
+LONG_BODY_CHARS = 1000
+_TAG = re.compile(r"<[^>]*>")
 
 
 class Objective(models.Model):
@@ -145,7 +151,7 @@ class Question(models.Model):
         return f"{self.consultation.get_absolute_url()}#{self.anchor}"
 
 
-class CommentQuerySet(models.QuerySet):
+class CommentQuerySet(TreeQuerySet):
     def published(self):
         return self.filter(status=Comment.Status.PUBLISHED)
 
@@ -183,7 +189,7 @@ class Comment(MPTTModel):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = CommentQuerySet.as_manager()
+    objects = TreeManager.from_queryset(CommentQuerySet)()
 
     # No order_insertion_by: a reply is appended as the last child, a new comment opens a new
     # tree, so a write never renumbers other threads.
@@ -204,7 +210,8 @@ class Comment(MPTTModel):
 
     @property
     def is_long(self) -> bool:
-        return len(self.body) > LONG_BODY_CHARS
+        # Stored bodies are sanitised HTML, so dropping tags leaves the visible text.
+        return len(self.body) > LONG_BODY_CHARS and len(_TAG.sub("", self.body)) > LONG_BODY_CHARS
 
     def get_absolute_url(self) -> str:
         return f"{self.question.consultation.get_absolute_url()}#{self.anchor}"

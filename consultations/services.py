@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from . import permissions
 from .models import Comment, ConsultationState, Objective, Question
@@ -60,6 +60,28 @@ def clean_body(body: str) -> str:
     return html
 
 
+# PostgreSQL advisory lock keys: one for allocating new tree ids, one namespace for trees.
+_NEW_TREE_LOCK = 0x6C6D_0001
+_TREE_LOCK_NAMESPACE = 0x6C6D
+
+
+def _lock_tree(tree_id: int | None) -> None:
+    """Serialise writes to one comment tree (or to tree-id allocation) until the commit.
+
+    django-mptt computes a new tree id as max + 1 and shifts lft/rght from the values it read,
+    so two concurrent writers could corrupt a tree. SQLite already serialises writers.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if tree_id is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_NEW_TREE_LOCK])
+        else:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_TREE_LOCK_NAMESPACE, tree_id]
+            )
+
+
 @transaction.atomic
 def comment_create(
     *,
@@ -72,7 +94,13 @@ def comment_create(
     """Post a top-level comment (parent=None) or a reply; sanitises the body once, here."""
     check_can_post(author=author, question=question)
     check_parent(parent=parent, question=question)
-    comment = Comment(question=question, parent=parent, author=author, body=clean_body(body))
+    html = clean_body(body)
+    _lock_tree(parent.tree_id if parent is not None else None)
+    if parent is not None:
+        # Positions read before the lock may be stale: the tree insert needs current ones.
+        parent.refresh_from_db(fields=["tree_id", "lft", "rght", "level", "status"])
+        check_parent(parent=parent, question=question)
+    comment = Comment(question=question, parent=parent, author=author, body=html)
     comment.save()
     comment.objectives.set(objectives)
     return comment
