@@ -2,7 +2,8 @@
 
 from django import forms
 
-from .models import Profile
+from .models import Profile, StakeholderType
+from .services import profile_save
 
 
 class ProfileForm(forms.ModelForm):
@@ -12,17 +13,34 @@ class ProfileForm(forms.ModelForm):
         labels = {"stakeholder_type": "Stakeholder type"}
         help_texts = {
             "organisation": "The government, agency or organisation you speak for, if any.",
+            "stakeholder_type": "Shown beside your comments, so readers know whose view it is.",
         }
 
 
 class SignupForm(ProfileForm):
-    """allauth's ACCOUNT_SIGNUP_FORM_CLASS: its fields are added to allauth's signup form."""
+    """allauth's ACCOUNT_SIGNUP_FORM_CLASS: its fields are added to allauth's signup form.
 
-    field_order = ["display_name", "organisation", "stakeholder_type"]
+    allauth builds its signup form on top of this class, so ``field_order`` also places
+    allauth's own fields (email, password1, password2).
+    """
+
+    # The model's default ("Other") would be preselected; a new participant should choose.
+    stakeholder_type = forms.ChoiceField(
+        label="Stakeholder type",
+        choices=[("", "Choose…"), *StakeholderType.choices],
+        help_text=ProfileForm.Meta.help_texts["stakeholder_type"],
+    )
+
+    field_order = [
+        "email",
+        "display_name",
+        "organisation",
+        "stakeholder_type",
+        "password1",
+        "password2",
+    ]
 
     def signup(self, request, user) -> None:
-        from .services import profile_save
-
         profile_save(
             user=user,
             display_name=self.cleaned_data["display_name"],

@@ -14,11 +14,13 @@ from .services import profile_save
 @require_http_methods(["GET", "POST"])
 def profile_edit(request):
     profile = Profile.objects.filter(user=request.user).first()
+    # Accounts made outside signup (createsuperuser, the admin) may have no profile yet.
     initial = {} if profile else {"display_name": request.user.get_full_name()}
-    form = ProfileForm(request.POST or None, instance=profile, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    form = ProfileForm(data, instance=profile, initial=initial)
+    if form.is_bound and form.is_valid():
         profile_save(user=request.user, **form.cleaned_data)
         messages.success(request, "Your profile has been saved.")
         return redirect("accounts:profile")
-    status = 400 if request.method == "POST" else 200
+    status = 400 if form.is_bound else 200
     return render(request, "accounts/profile.html", {"form": form}, status=status)
