@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import bleach
+from bleach.html5lib_shim import Filter
 from bleach.linkifier import LinkifyFilter, build_url_re
 
 ALLOWED_TAGS = frozenset(
@@ -17,10 +18,9 @@ ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
-# Blocks that need no <p> around them when the author wrote them as HTML.
-_BLOCK_START = re.compile(r"^\s*<(p|ul|ol|blockquote|pre|h2|h3)[\s>]", re.IGNORECASE)
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_PRE_BLOCK = re.compile(r"<pre[\s>].*?(?:</pre\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+# Blocks that an author's HTML may hold at the top level; text outside them becomes paragraphs.
+_BLOCK_TAGS = frozenset({"p", "ul", "ol", "li", "blockquote", "pre", "h2", "h3"})
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # Only http(s) URLs and www. hosts become links; bleach's default would admit any scheme.
 _URL_RE = build_url_re(protocols=["http", "https"])
 
@@ -42,6 +42,129 @@ def _link_attributes(attrs: dict, new: bool = False) -> dict | None:
     return attrs
 
 
+def _text(data: str) -> dict:
+    return {"type": "Characters", "data": data}
+
+
+def _tag(kind: str, name: str) -> dict:
+    return {"type": kind, "name": name, "namespace": None, "data": {}}
+
+
+def _merge_text(tokens: list[dict]) -> list[dict]:
+    merged: list[dict] = []
+    for token in tokens:
+        if token["type"] in ("Characters", "SpaceCharacters"):
+            if merged and merged[-1]["type"] == "Characters":
+                merged[-1] = _text(merged[-1]["data"] + token["data"])
+            else:
+                merged.append(_text(token["data"]))
+        else:
+            merged.append(token)
+    return merged
+
+
+def _with_breaks(text: str) -> list[dict]:
+    """Single newlines become <br> (kept as a newline after it, for readable source)."""
+    lines = text.split("\n")
+    tokens = [_text(lines[0])] if lines[0] else []
+    for line in lines[1:]:
+        tokens += [_tag("EmptyTag", "br"), _text("\n" + line)]
+    return tokens
+
+
+def _trim(tokens: list[dict]) -> list[dict]:
+    tokens = list(tokens)
+    while tokens and tokens[0]["type"] == "Characters" and not tokens[0]["data"].strip():
+        tokens.pop(0)
+    while tokens and tokens[-1]["type"] == "Characters" and not tokens[-1]["data"].strip():
+        tokens.pop()
+    if tokens and tokens[0]["type"] == "Characters":
+        tokens[0] = _text(tokens[0]["data"].lstrip())
+    if tokens and tokens[-1]["type"] == "Characters":
+        tokens[-1] = _text(tokens[-1]["data"].rstrip())
+    return tokens
+
+
+def _paragraphs(run: list[dict]) -> list[list[dict]]:
+    """Top-level text and inline markup as <p> blocks: split at blank lines, <br> at newlines."""
+    run = _merge_text(run)
+    if any(t["type"] == "StartTag" and t["name"] in _BLOCK_TAGS for t in run):
+        # A block inside inline markup (<b>x<p>y</p></b>) cannot go in a <p>: keep it as it is.
+        return [run] if _trim(run) else []
+    paragraphs: list[list[dict]] = [[]]
+    depth = 0  # inside inline elements, blank lines cannot end a paragraph
+    for token in run:
+        kind = token["type"]
+        if kind == "Characters" and depth == 0:
+            for index, part in enumerate(_PARAGRAPH_BREAK.split(token["data"])):
+                if index:
+                    paragraphs.append([])
+                paragraphs[-1].append(_text(part))
+            continue
+        depth += {"StartTag": 1, "EndTag": -1}.get(kind, 0)
+        paragraphs[-1].append(token)
+    blocks = []
+    for paragraph in map(_trim, paragraphs):
+        if paragraph:
+            blocks.append([_tag("StartTag", "p"), *_line_breaks(paragraph), _tag("EndTag", "p")])
+    return blocks
+
+
+def _line_breaks(tokens: list[dict]) -> list[dict]:
+    """Newlines in text become <br>, except inside <code>, which keeps them."""
+    result: list[dict] = []
+    in_code = 0
+    for token in tokens:
+        if token["type"] == "Characters" and not in_code:
+            result += _with_breaks(token["data"])
+            continue
+        if token.get("name") == "code":
+            in_code += {"StartTag": 1, "EndTag": -1}.get(token["type"], 0)
+        result.append(token)
+    return result
+
+
+class ParagraphFilter(Filter):
+    """Plain-text line breaks become paragraphs and <br>, on parsed tokens (after sanitising).
+
+    Working on tokens, not on the raw string, means attribute values and the author's own
+    blocks (paragraphs, lists, quotes, <pre>) are never rewritten, and the output sanitises
+    to itself again.
+    """
+
+    def __iter__(self):
+        blocks: list[list[dict]] = []
+        run: list[dict] = []
+        block: list[dict] | None = None
+        block_name, block_depth, inline_depth = "", 0, 0
+        for token in super().__iter__():
+            kind, name = token["type"], token.get("name")
+            if block is not None:
+                block.append(token)
+                if name == block_name and kind in ("StartTag", "EndTag"):
+                    block_depth += 1 if kind == "StartTag" else -1
+                    if block_depth == 0:
+                        blocks.append(block)
+                        block = None
+                continue
+            if kind == "StartTag" and name in _BLOCK_TAGS and inline_depth == 0:
+                blocks += _paragraphs(run)
+                run, block, block_name, block_depth = [], [token], name, 1
+                continue
+            if kind == "StartTag":
+                inline_depth += 1
+            elif kind == "EndTag":
+                inline_depth -= 1
+            run.append(token)
+        if block is not None:
+            blocks.append(block)
+        blocks += _paragraphs(run)
+        for index, tokens in enumerate(blocks):
+            if index:
+                yield _text("\n")
+            yield from tokens
+
+
 def _cleaner(tags: frozenset[str]) -> bleach.Cleaner:
     return bleach.Cleaner(
         tags=tags,
@@ -50,13 +173,14 @@ def _cleaner(tags: frozenset[str]) -> bleach.Cleaner:
         strip=True,
         strip_comments=True,
         filters=[
+            ParagraphFilter,
             partial(
                 LinkifyFilter,
                 callbacks=[_link_attributes],
                 url_re=_URL_RE,
                 parse_email=True,
                 skip_tags={"pre", "code"},
-            )
+            ),
         ],
     )
 
@@ -65,39 +189,18 @@ _COMMENT_CLEANER = _cleaner(ALLOWED_TAGS)
 _DESCRIPTION_CLEANER = _cleaner(DESCRIPTION_TAGS)
 
 
-def _paragraphs(text: str) -> str:
-    """Plain-text line breaks become paragraphs (blank lines) and <br> (single newlines)."""
-    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    # <pre> keeps its own line breaks: set those blocks aside while splitting paragraphs.
-    preformatted: list[str] = []
-
-    def set_aside(match: re.Match) -> str:
-        preformatted.append(match.group(0))
-        return f"\n\n\x00{len(preformatted) - 1}\x00\n\n"
-
-    text = _PRE_BLOCK.sub(set_aside, text)
-    blocks = []
-    for block in _PARAGRAPH_BREAK.split(text):
-        block = block.strip()
-        if not block:
-            continue
-        if block.startswith("\x00") and block.endswith("\x00"):
-            blocks.append(preformatted[int(block.strip("\x00"))])
-        elif _BLOCK_START.match(block):
-            blocks.append(block)
-        else:
-            blocks.append("<p>" + block.replace("\n", "<br>\n") + "</p>")
-    return "\n".join(blocks)
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def sanitize_comment(text: str) -> str:
     """Safe HTML for a comment body, from what the author typed (text or a little HTML)."""
-    return _COMMENT_CLEANER.clean(_paragraphs(text))
+    return _COMMENT_CLEANER.clean(_normalise_newlines(text))
 
 
 def sanitize_description(text: str) -> str:
     """Safe HTML for a consultation description (moderators' rich text)."""
-    return _DESCRIPTION_CLEANER.clean(_paragraphs(text))
+    return _DESCRIPTION_CLEANER.clean(_normalise_newlines(text))
 
 
 class _TextExtractor(HTMLParser):
