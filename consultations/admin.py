@@ -43,7 +43,16 @@ class QuestionInline(admin.StackedInline):
 class ConsultationAdminForm(forms.ModelForm):
     class Meta:
         model = Consultation
-        fields = "__all__"
+        fields = (
+            "title",
+            "slug",
+            "description",
+            "is_published",
+            "opens_at",
+            "closes_at",
+            "objectives",
+            "moderators",
+        )
         widgets = {"description": forms.Textarea(attrs={"rows": 12})}
 
     def clean_description(self) -> str:

@@ -23,7 +23,9 @@ class CommentForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "invalid_choice": "There is no GCM objective %(value)s: choose among objectives 1 to 23.",
+            "invalid_choice": (
+                "There is no GCM objective %(value)s: choose among objectives 1 to 23."
+            ),
             "invalid_pk_value": "“%(pk)s” is not an objective number.",
         },
     )

@@ -2,7 +2,6 @@
 
 import re
 
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
@@ -143,12 +142,12 @@ class Question(models.Model):
     def __str__(self) -> str:
         return f"{self.number}. {self.text}"
 
+    def get_absolute_url(self) -> str:
+        return f"{self.consultation.get_absolute_url()}#{self.anchor}"
+
     @property
     def anchor(self) -> str:
         return f"question-{self.number}"
-
-    def get_absolute_url(self) -> str:
-        return f"{self.consultation.get_absolute_url()}#{self.anchor}"
 
 
 class CommentQuerySet(TreeQuerySet):
@@ -200,6 +199,9 @@ class Comment(MPTTModel):
     def __str__(self) -> str:
         return f"Comment {self.pk} by {self.author_id} on question {self.question_id}"
 
+    def get_absolute_url(self) -> str:
+        return f"{self.question.consultation.get_absolute_url()}#{self.anchor}"
+
     @property
     def anchor(self) -> str:
         return f"comment-{self.pk}"
@@ -212,6 +214,3 @@ class Comment(MPTTModel):
     def is_long(self) -> bool:
         # Stored bodies are sanitised HTML, so dropping tags leaves the visible text.
         return len(self.body) > LONG_BODY_CHARS and len(_TAG.sub("", self.body)) > LONG_BODY_CHARS
-
-    def get_absolute_url(self) -> str:
-        return f"{self.question.consultation.get_absolute_url()}#{self.anchor}"

@@ -18,7 +18,9 @@ def can_post(user, consultation: Consultation) -> bool:
 
 
 def can_moderate_comments(user) -> bool:
-    return user.is_authenticated and user.is_active and user.has_perm("consultations.change_comment")
+    return (
+        user.is_authenticated and user.is_active and user.has_perm("consultations.change_comment")
+    )
 
 
 def can_export(user) -> bool:

@@ -147,7 +147,7 @@ def question_for_posting(*, slug: str, number: int) -> Question:
 
 
 def reply_parent(*, question: Question, comment_id) -> Comment | None:
-    """The comment a reply form answers, shown above the form; None if it is not in this question."""
+    """The comment a reply form answers, shown above it; None if not in this question."""
     try:
         comment_id = int(comment_id)
     except (TypeError, ValueError):

@@ -77,9 +77,7 @@ def _lock_tree(tree_id: int | None) -> None:
         if tree_id is None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_NEW_TREE_LOCK])
         else:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_TREE_LOCK_NAMESPACE, tree_id]
-            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TREE_LOCK_NAMESPACE, tree_id])
 
 
 @transaction.atomic

@@ -94,7 +94,9 @@ def test_long_comment_collapses_behind_read_more_without_javascript(
     html = page(client, consultation.get_absolute_url())
 
     assert f'id="comment-{long.pk}-body"' in html
-    long_block = html[html.index(f'id="comment-{long.pk}"') : html.index(f'id="comment-{short.pk}"')]
+    long_block = html[
+        html.index(f'id="comment-{long.pk}"') : html.index(f'id="comment-{short.pk}"')
+    ]
     assert "comment__body--long" in long_block
     assert "<details" in long_block and "Read more" in long_block
     assert "Read more" not in html[html.index(f'id="comment-{short.pk}"') :]
@@ -164,9 +166,7 @@ def test_anonymous_reader_sees_log_in_to_post_leading_back_to_the_question(
 ):
     html = page(client, consultation.get_absolute_url())
     assert "Log in to post a comment" in html
-    assert (
-        f'href="/accounts/login/?next={consultation.get_absolute_url()}%23question-1"' in html
-    )
+    assert f'href="/accounts/login/?next={consultation.get_absolute_url()}%23question-1"' in html
     assert 'name="body"' not in html
 
 

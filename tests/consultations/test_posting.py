@@ -77,7 +77,9 @@ def test_each_top_level_comment_is_its_own_tree(question, user, post_comment):
     assert reply.tree_id == first.tree_id
 
 
-def test_reply_page_shows_the_comment_being_answered(client, question, user, other_user, post_comment):
+def test_reply_page_shows_the_comment_being_answered(
+    client, question, user, other_user, post_comment
+):
     root = post_comment(question=question, author=other_user, body="What about identity?")
     client.force_login(user)
     response = client.get(comment_url(question) + f"?parent={root.pk}")
@@ -98,8 +100,15 @@ def test_reply_page_shows_the_comment_being_answered(client, question, user, oth
         ({"body": "Kept text", "objectives": ["four"]}, "is not an objective number"),
         ({"body": "Kept text", "parent": "999999"}, "does not exist"),
     ],
-    ids=["empty", "blank", "nothing-left", "too-long", "unknown-objective", "bad-objective",
-         "missing-parent"],
+    ids=[
+        "empty",
+        "blank",
+        "nothing-left",
+        "too-long",
+        "unknown-objective",
+        "bad-objective",
+        "missing-parent",
+    ],
 )
 def test_invalid_input_shows_the_form_again_keeping_the_text_and_saves_nothing(
     client, question, user, data, message
