@@ -155,6 +155,7 @@ class CommentAdmin(MPTTModelAdmin):
     list_select_related = ("author__profile", "question__consultation")
     search_fields = ("body", "author__email", "author__profile__display_name")
     mptt_level_indent = 24
+    mptt_indent_field = "excerpt"
     actions = ("hide_comments", "publish_comments")
     fields = (
         "question",

@@ -197,7 +197,7 @@ class Comment(MPTTModel):
         indexes = [models.Index(fields=["question", "tree_id", "lft"], name="comment_thread_order")]
 
     def __str__(self) -> str:
-        return f"Comment {self.pk} by {self.author_id} on question {self.question_id}"
+        return f"Comment #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return f"{self.question.consultation.get_absolute_url()}#{self.anchor}"
