@@ -92,7 +92,9 @@ def test_comment_admin_lists_comments_in_tree_order_indented(
     client.force_login(moderator)
     html = client.get("/admin/consultations/comment/").content.decode()
     assert html.index("First root") < html.index("Reply to first") < html.index("Second root")
-    assert "padding-left:24px" in html.replace(" ", "")  # the reply is indented one level
+    # The reply's excerpt is indented one level (24px) more than a top-level one (8px).
+    assert 'field-excerpt" style="padding-left:32px"><a' in html
+    assert 'field-excerpt" style="padding-left:8px"><a' in html
     assert reply.level == 1 and second.level == 0
 
 
