@@ -21,6 +21,11 @@ class User(AbstractUser):
         return profile.organisation if profile is not None else ""
 
 
+def user_display(user) -> str:
+    """How allauth names a user in its messages and emails: the public display name."""
+    return user.display_name
+
+
 class StakeholderType(models.TextChoices):
     MEMBER_STATE = "member_state", "Member State"
     UN_SYSTEM = "un_system", "UN system"
