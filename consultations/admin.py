@@ -167,15 +167,8 @@ class CommentAdmin(MPTTModelAdmin):
         "objectives",
         "status",
     )
-    readonly_fields = (
-        "question",
-        "parent",
-        "author",
-        "created_at",
-        "updated_at",
-        "rendered_body",
-        "status",
-    )
+    # Only the objective tags are edited here; status changes through the hide/publish actions.
+    readonly_fields = tuple(field for field in fields if field != "objectives")
     filter_horizontal = ("objectives",)
     list_per_page = 100
 
