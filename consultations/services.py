@@ -1,10 +1,12 @@
 """Every write to consultations data: posting, replying, hiding and publishing comments."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from . import permissions
 from .models import Comment, ConsultationState, Objective, Question
@@ -17,6 +19,54 @@ class PostingClosed(PermissionDenied):
 
 class EmailNotVerified(PermissionDenied):
     """Posting needs a verified email address."""
+
+
+class RateLimited(PermissionDenied):
+    """The author posted too often; the view answers 429."""
+
+
+class DuplicateComment(ValidationError):
+    """The same author already posted the same text in this consultation."""
+
+    def __init__(self, existing: Comment):
+        super().__init__(
+            "You have already posted this text in this consultation.", code="duplicate"
+        )
+        self.existing = existing
+
+
+def _parse_rate(rate: str) -> tuple[int, int]:
+    """'5/m' -> (5, 60): at most 5 comments per 60 seconds."""
+    count, _, period = rate.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[:1]]
+    return int(count), seconds
+
+
+def check_rate_limit(*, author) -> None:
+    """Refuse a comment beyond settings.COMMENT_RATE_LIMITS (default 5 a minute, 60 a day)."""
+    now = timezone.now()
+    for rate in settings.COMMENT_RATE_LIMITS:
+        limit, seconds = _parse_rate(rate)
+        since = now - timedelta(seconds=seconds)
+        if Comment.objects.filter(author=author, created_at__gte=since).count() >= limit:
+            period = {60: "minute", 3600: "hour", 86400: "day"}.get(seconds, f"{seconds} s")
+            raise RateLimited(
+                f"You can post at most {limit} comments a {period}. "
+                "Please wait a little before posting again; your text is kept below."
+            )
+
+
+def check_duplicate(*, author, question: Question, html: str) -> None:
+    existing = (
+        Comment.objects.filter(
+            author=author, question__consultation_id=question.consultation_id, body=html
+        )
+        .exclude(status=Comment.Status.DELETED)
+        .select_related("question__consultation")
+        .first()
+    )
+    if existing is not None:
+        raise DuplicateComment(existing)
 
 
 def check_can_post(*, author, question: Question) -> None:
@@ -39,9 +89,14 @@ def check_parent(*, parent: Comment | None, question: Question) -> None:
         raise ValidationError(
             "The comment you are replying to belongs to another question.", code="parent"
         )
-    if parent.status != Comment.Status.PUBLISHED:
+    if parent.status == Comment.Status.HIDDEN:
         raise ValidationError(
             "The comment you are replying to has been hidden and takes no replies.",
+            code="parent",
+        )
+    if parent.status == Comment.Status.DELETED:
+        raise ValidationError(
+            "The comment you are replying to was deleted by its author and takes no replies.",
             code="parent",
         )
 
@@ -93,6 +148,8 @@ def comment_create(
     check_can_post(author=author, question=question)
     check_parent(parent=parent, question=question)
     html = clean_body(body)
+    check_rate_limit(author=author)
+    check_duplicate(author=author, question=question, html=html)
     _lock_tree(parent.tree_id if parent is not None else None)
     if parent is not None:
         # Positions read before the lock may be stale: the tree insert needs current ones.

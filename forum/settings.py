@@ -171,6 +171,8 @@ if env_bool("BEHIND_TLS_PROXY", False):
 
 # Comment limits.
 COMMENT_MAX_LENGTH = 20_000
+# Per author, e.g. "5/m,60/d" (s, m, h, d).
+COMMENT_RATE_LIMITS = env_list("COMMENT_RATE_LIMITS", "5/m,60/d")
 
 # SQLite cannot defer unique constraints; the tree constraints exist on PostgreSQL only.
 SILENCED_SYSTEM_CHECKS = ["models.W038"]

@@ -23,6 +23,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_posting_rate_limit(settings):
+    # Tests post many comments quickly; the rate-limit tests set their own limits.
+    settings.COMMENT_RATE_LIMITS = []
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # Production serves hashed names after collectstatic; tests read static/ as it is.
     settings.STORAGES = {
@@ -145,7 +151,8 @@ def question2(consultation):
 def post_comment():
     """Post through the real service, as the site does."""
 
-    def _post(*, question, author, body="A thoughtful comment.", objectives=(), parent=None):
+    def _post(*, question, author, body=None, objectives=(), parent=None):
+        body = body or f"A thoughtful comment, number {next(_counter)}."
         objs = list(Objective.objects.filter(number__in=objectives))
         return services.comment_create(
             question=question, author=author, body=body, objectives=objs, parent=parent
