@@ -1,8 +1,10 @@
 """Moderators' admin: consultations with their questions, and comments as reply trees."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
@@ -12,7 +14,7 @@ from mptt.admin import MPTTModelAdmin
 from accounts.models import User
 
 from . import services
-from .models import Comment, Consultation, Objective, Question
+from .models import Comment, Consultation, ModerationReason, Objective, Question
 from .sanitize import html_to_text, sanitize_description
 
 
@@ -156,7 +158,13 @@ class CommentAdmin(MPTTModelAdmin):
     search_fields = ("body", "author__email", "author__profile__display_name")
     mptt_level_indent = 24
     mptt_indent_field = "excerpt"
-    actions = ("hide_comments", "publish_comments")
+    actions = (
+        "hide_as_spam",
+        "hide_as_offensive",
+        "hide_as_off_topic",
+        "hide_other",
+        "restore_comments",
+    )
     fields = (
         "question",
         "parent",
@@ -194,21 +202,41 @@ class CommentAdmin(MPTTModelAdmin):
         # The stored body was sanitised on write; it is shown as the page shows it.
         return format_html('<div class="comment-body">{}</div>', mark_safe(obj.body))  # noqa: S308
 
-    def _set_status(self, request, queryset, service, verb: str) -> None:
-        done = 0
-        try:
-            for comment in queryset:
-                service(comment=comment, by=request.user)
+    def _moderate(self, request, queryset, action, verb: str) -> None:
+        done, skipped = 0, []
+        for comment in queryset:
+            try:
+                action(comment=comment, by=request.user)
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return
+            except ValidationError as exc:
+                skipped.append(f"#{comment.pk}: {' '.join(exc.messages)}")
+            else:
                 done += 1
-        except PermissionDenied as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
         self.message_user(request, f"{done} comment{'s' if done != 1 else ''} {verb}.")
+        if skipped:
+            self.message_user(request, "Skipped " + "; ".join(skipped), messages.WARNING)
 
-    @admin.action(description="Hide selected comments", permissions=["change"])
-    def hide_comments(self, request, queryset):
-        self._set_status(request, queryset, services.comment_hide, "hidden")
+    def _hide(self, request, queryset, reason: str) -> None:
+        self._moderate(request, queryset, partial(services.comment_hide, reason=reason), "hidden")
 
-    @admin.action(description="Publish selected comments", permissions=["change"])
-    def publish_comments(self, request, queryset):
-        self._set_status(request, queryset, services.comment_publish, "published")
+    @admin.action(description="Hide selected comments as spam", permissions=["change"])
+    def hide_as_spam(self, request, queryset):
+        self._hide(request, queryset, ModerationReason.SPAM)
+
+    @admin.action(description="Hide selected comments as offensive", permissions=["change"])
+    def hide_as_offensive(self, request, queryset):
+        self._hide(request, queryset, ModerationReason.OFFENSIVE)
+
+    @admin.action(description="Hide selected comments as off-topic", permissions=["change"])
+    def hide_as_off_topic(self, request, queryset):
+        self._hide(request, queryset, ModerationReason.OFF_TOPIC)
+
+    @admin.action(description="Hide selected comments (other reason)", permissions=["change"])
+    def hide_other(self, request, queryset):
+        self._hide(request, queryset, ModerationReason.OTHER)
+
+    @admin.action(description="Restore selected hidden comments", permissions=["change"])
+    def restore_comments(self, request, queryset):
+        self._moderate(request, queryset, services.comment_restore, "restored")

@@ -120,7 +120,7 @@ def test_comment_admin_filters(client, moderator, question, user, post_comment, 
     assert "Tagged" in response.content.decode()
 
 
-def test_hide_and_publish_actions_change_status_only(
+def test_hide_and_restore_actions_change_status_only(
     client, moderator, question, user, other_user, post_comment
 ):
     root = post_comment(question=question, author=user, body="Root")
@@ -130,17 +130,18 @@ def test_hide_and_publish_actions_change_status_only(
 
     response = client.post(
         "/admin/consultations/comment/",
-        {"action": "hide_comments", "_selected_action": [root.pk]},
+        {"action": "hide_as_off_topic", "_selected_action": [root.pk]},
         follow=True,
     )
     assert "1 comment hidden." in response.content.decode()
     root.refresh_from_db()
     reply.refresh_from_db()
     assert root.status == Comment.Status.HIDDEN and reply.status == Comment.Status.PUBLISHED
+    assert root.hidden_reason == "off_topic"
 
     client.post(
         "/admin/consultations/comment/",
-        {"action": "publish_comments", "_selected_action": [root.pk]},
+        {"action": "restore_comments", "_selected_action": [root.pk]},
     )
     root.refresh_from_db()
     assert root.status == Comment.Status.PUBLISHED
@@ -152,7 +153,7 @@ def test_hide_and_publish_actions_change_status_only(
 def test_hide_service_refuses_someone_without_moderation_rights(question, user, post_comment):
     comment = post_comment(question=question, author=user, body="Mine")
     with pytest.raises(PermissionDenied):
-        services.comment_hide(comment=comment, by=user)
+        services.comment_hide(comment=comment, by=user, reason="spam")
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PUBLISHED
 

@@ -196,7 +196,7 @@ def test_question_and_objective_filters_combine(question, question2, user, post_
 def test_hidden_comment_is_exported_with_status_hidden(question, user, moderator, post_comment):
     shown = post_comment(question=question, author=user)
     hidden = post_comment(question=question, author=user, body="Off-topic.")
-    services.comment_hide(comment=hidden, by=moderator)
+    services.comment_hide(comment=hidden, by=moderator, reason="spam")
 
     rows = {int(row["id"]): row for row in export_rows(question.consultation)}
 
@@ -395,7 +395,7 @@ def test_staff_download_streams_what_the_command_writes(
     top = post_comment(question=question2, author=user, objectives=[4, 10])
     post_comment(question=question, author=other_user, body='Costs, "fees" and =risks')
     hidden = post_comment(question=question2, author=other_user, parent=top)
-    services.comment_hide(comment=hidden, by=moderator)
+    services.comment_hide(comment=hidden, by=moderator, reason="spam")
     client.force_login(staff_user)
 
     response = client.get(export_url())

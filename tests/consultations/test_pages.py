@@ -110,7 +110,7 @@ def test_hidden_comment_shows_placeholder_and_keeps_its_replies(
 
     root = post_comment(question=question, author=user, body="Offending text")
     reply = post_comment(question=question, author=other_user, body="A reply stays", parent=root)
-    services.comment_hide(comment=root, by=moderator)
+    services.comment_hide(comment=root, by=moderator, reason="off_topic")
 
     html = page(client, consultation.get_absolute_url())
 

@@ -148,7 +148,7 @@ def test_reply_to_a_hidden_comment_is_refused(
     client, question, user, other_user, moderator, post_comment
 ):
     hidden = post_comment(question=question, author=other_user, body="Spam")
-    services.comment_hide(comment=hidden, by=moderator)
+    services.comment_hide(comment=hidden, by=moderator, reason="spam")
     client.force_login(user)
     response = post(client, question, body="Replying anyway", parent=str(hidden.pk))
     assert response.status_code == 400
