@@ -14,7 +14,16 @@ from mptt.admin import MPTTModelAdmin
 from accounts.models import User
 
 from . import services
-from .models import Comment, Consultation, ModerationReason, Objective, Question
+from .models import (
+    Comment,
+    CommentRevision,
+    Consultation,
+    ModerationAction,
+    ModerationReason,
+    Objective,
+    Question,
+    Report,
+)
 from .sanitize import html_to_text, sanitize_description
 
 
@@ -240,3 +249,81 @@ class CommentAdmin(MPTTModelAdmin):
     @admin.action(description="Restore selected hidden comments", permissions=["change"])
     def restore_comments(self, request, queryset):
         self._moderate(request, queryset, services.comment_restore, "restored")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that only services write: visible to moderators, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor_name", "kind", "reason", "comment_link", "note")
+    list_filter = (
+        "kind",
+        "reason",
+        ("comment__question__consultation", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("actor__profile", "comment")
+    search_fields = ("note", "actor__email", "actor__profile__display_name")
+    date_hierarchy = "created_at"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "log_csv_url": reverse("consultations:moderation_log"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Moderator", ordering="actor__profile__display_name")
+    def actor_name(self, obj: ModerationAction) -> str:
+        return obj.actor.display_name
+
+    @admin.display(description="Comment")
+    def comment_link(self, obj: ModerationAction) -> str:
+        return format_html(
+            '<a href="{}">#{}</a>',
+            reverse("consultations:moderate", args=[obj.comment_id]),
+            obj.comment_id,
+        )
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "reason",
+        "reporter_name",
+        "comment_link",
+        "resolution",
+        "resolved_at",
+    )
+    list_filter = ("resolution", "reason")
+    list_select_related = ("reporter__profile",)
+    search_fields = ("details", "reporter__email")
+
+    @admin.display(description="Reporter")
+    def reporter_name(self, obj: Report) -> str:
+        return obj.reporter.display_name
+
+    @admin.display(description="Comment")
+    def comment_link(self, obj: Report) -> str:
+        return format_html(
+            '<a href="{}">#{}</a>',
+            reverse("consultations:moderate", args=[obj.comment_id]),
+            obj.comment_id,
+        )
+
+
+@admin.register(CommentRevision)
+class CommentRevisionAdmin(ReadOnlyAdmin):
+    list_display = ("comment_id", "replaced_at", "edited_by")
+    list_select_related = ("edited_by",)

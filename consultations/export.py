@@ -1,4 +1,4 @@
-"""The one CSV export of a consultation's comments for staff (web download and command)."""
+"""The CSV exports for staff: a consultation's comments (web and command) and the moderation log."""
 
 import csv
 from collections.abc import Iterator
@@ -7,7 +7,7 @@ from typing import TextIO
 
 from django.utils import timezone
 
-from .models import Comment, Consultation
+from .models import Comment, Consultation, ModerationAction
 from .sanitize import html_to_text
 
 COLUMNS = [
@@ -75,8 +75,10 @@ def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _comments(consultation, *, question_number, objective_number):
+def _comments(consultation, *, question_number, objective_number, include_hidden):
     comments = Comment.objects.filter(question__consultation=consultation)
+    if not include_hidden:
+        comments = comments.exclude(status=Comment.Status.HIDDEN)
     if question_number is not None:
         comments = comments.filter(question__number=question_number)
     if objective_number is not None:
@@ -94,13 +96,20 @@ def iter_rows(
     *,
     question_number: int | None = None,
     objective_number: int | None = None,
+    include_hidden: bool = True,
     base_url: str,
 ) -> Iterator[list]:
-    """The data rows (no header), published and hidden comments alike, in thread order."""
+    """The data rows (no header) in thread order; hidden comments unless include_hidden=False.
+
+    A comment its author deleted keeps its row (replies point at it) but not its text.
+    """
     # Built once: comment.get_absolute_url() would fetch the consultation for every row.
     consultation_url = base_url.rstrip("/") + consultation.get_absolute_url()
     comments = _comments(
-        consultation, question_number=question_number, objective_number=objective_number
+        consultation,
+        question_number=question_number,
+        objective_number=objective_number,
+        include_hidden=include_hidden,
     )
     for comment in comments.iterator(chunk_size=CHUNK_SIZE):
         author = comment.author
@@ -118,7 +127,7 @@ def iter_rows(
             _iso_utc(comment.created_at),
             ";".join(str(n) for n in sorted(o.number for o in comment.objectives.all())),
             comment.status,
-            html_to_text(comment.body),
+            "" if comment.status == Comment.Status.DELETED else html_to_text(comment.body),
             f"{consultation_url}#{comment.anchor}",
         ]
         yield [_neutralise(value) for value in row]
@@ -131,25 +140,35 @@ class _Echo:
         return value
 
 
+def _csv_lines(header: list[str], rows) -> Iterator[str]:
+    """A CSV file one line at a time: the UTF-8 BOM, the header, then the rows (RFC 4180)."""
+    # The BOM makes Excel read the file as UTF-8 rather than the local code page.
+    yield BOM
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(row)
+
+
 def iter_csv(
     consultation: Consultation,
     *,
     question_number: int | None = None,
     objective_number: int | None = None,
+    include_hidden: bool = True,
     base_url: str,
 ) -> Iterator[str]:
     """The whole file, one line at a time: the UTF-8 BOM, the header, then one line per comment."""
-    # The BOM makes Excel read the file as UTF-8 rather than the local code page.
-    yield BOM
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    yield writer.writerow(COLUMNS)
-    for row in iter_rows(
-        consultation,
-        question_number=question_number,
-        objective_number=objective_number,
-        base_url=base_url,
-    ):
-        yield writer.writerow(row)
+    yield from _csv_lines(
+        COLUMNS,
+        iter_rows(
+            consultation,
+            question_number=question_number,
+            objective_number=objective_number,
+            include_hidden=include_hidden,
+            base_url=base_url,
+        ),
+    )
 
 
 def write_csv(
@@ -158,6 +177,7 @@ def write_csv(
     *,
     question_number: int | None = None,
     objective_number: int | None = None,
+    include_hidden: bool = True,
     base_url: str,
 ) -> None:
     """Write the same text as iter_csv() to a text stream (open files with newline="")."""
@@ -165,6 +185,7 @@ def write_csv(
         consultation,
         question_number=question_number,
         objective_number=objective_number,
+        include_hidden=include_hidden,
         base_url=base_url,
     ):
         stream.write(line)
@@ -183,3 +204,47 @@ def csv_filename(
         parts.append(f"obj{objective_number}")
     parts.append(f"comments-{timezone.localdate().isoformat()}")
     return "-".join(parts) + ".csv"
+
+
+LOG_COLUMNS = [
+    "id",
+    "when",
+    "moderator",
+    "action",
+    "reason",
+    "note",
+    "comment_id",
+    "consultation",
+    "question_number",
+    "comment_author",
+    "url",
+]
+
+
+def iter_moderation_log_csv(*, base_url: str) -> Iterator[str]:
+    """Every moderation action, newest first: who did what to which comment, when and why."""
+    actions = ModerationAction.objects.select_related(
+        "actor__profile",
+        "comment__author__profile",
+        "comment__question__consultation",
+    ).order_by("-created_at", "-pk")
+
+    def rows():
+        for action in actions.iterator(chunk_size=CHUNK_SIZE):
+            comment = action.comment
+            row = [
+                action.pk,
+                _iso_utc(action.created_at),
+                action.actor.display_name,
+                action.get_kind_display(),
+                action.get_reason_display() if action.reason else "",
+                action.note,
+                comment.pk,
+                comment.question.consultation.title,
+                comment.question.number,
+                comment.author.display_name,
+                base_url.rstrip("/") + comment.get_absolute_url(),
+            ]
+            yield [_neutralise(value) for value in row]
+
+    yield from _csv_lines(LOG_COLUMNS, rows())

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from .models import Comment, Objective, Question
+from .models import Comment, ModerationReason, Objective, Question
 from .services import check_parent, clean_body
 
 
@@ -58,7 +58,7 @@ class CommentForm(forms.Form):
     def selected_objectives(self) -> set[int]:
         """Objective numbers ticked, to redisplay the checkboxes as the user left them."""
         if not self.is_bound:
-            return set()
+            return set(self.initial.get("objectives", ()))
         numbers = set()
         for value in self.data.getlist("objectives"):
             try:
@@ -66,3 +66,42 @@ class CommentForm(forms.Form):
             except ValueError:
                 continue
         return numbers
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why should the moderators look at this comment?",
+        choices=ModerationReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a reason."},
+    )
+    details = forms.CharField(
+        label="Details (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Anything that helps the moderators decide. Only they will read it.",
+    )
+
+
+class HideForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Reason shown in place of the comment",
+        choices=ModerationReason.choices,
+        error_messages={"required": "Choose why the comment is hidden."},
+    )
+    note = forms.CharField(
+        label="Note for the moderation log (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ModerationNoteForm(forms.Form):
+    note = forms.CharField(
+        label="Note for the moderation log (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -2,6 +2,7 @@
 
 import re
 from functools import partial
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -250,3 +251,26 @@ def html_to_text(html: str) -> str:
     text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+
+
+_AUTOLINK = re.compile(r'<a href="(?:mailto:)?([^"]+)" rel="[^"]*">\1</a>')
+_REL = re.compile(r' rel="[^"]*"')
+# "<" that cannot start a tag is safe to show as itself.
+_LONE_LT = re.compile(r"&lt;(?![A-Za-z/!?])")
+
+
+def editable_text(html: str) -> str:
+    """What an author would type to get this stored body back: for the edit form.
+
+    Paragraphs become blank lines and <br> newlines; links that linkify made become bare URLs
+    again; other markup stays as written. Sanitising the result gives the same body.
+    """
+    text = _AUTOLINK.sub(lambda m: unescape(m.group(1)), html)
+    text = re.sub(r"<br>\n?", "\n", text)
+    text = re.sub(r"\s*</p>\s*", "\n\n", text)
+    text = re.sub(r"\s*<p>\s*", "\n\n", text)
+    # Entities go back to the characters typed, except "&lt;" that would start a tag.
+    text = _REL.sub("", text)
+    text = _LONE_LT.sub("<", text).replace("&gt;", ">")
+    text = text.replace("&quot;", '"').replace("&#39;", "'").replace("&amp;", "&")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 
-from .models import Comment, Consultation, Objective, Question
+from .models import Comment, Consultation, ModerationReason, Objective, Question, Report
 
 
 @dataclass
@@ -157,3 +157,32 @@ def reply_parent(*, question: Question, comment_id) -> Comment | None:
         .filter(question=question, pk=comment_id)
         .first()
     )
+
+
+def reported_comments() -> list[Comment]:
+    """Comments with open reports, most recently reported first, with counts per reason."""
+    is_open = Q(reports__resolution=Report.Resolution.OPEN)
+    open_reports = Report.objects.filter(resolution=Report.Resolution.OPEN).select_related(
+        "reporter__profile"
+    )
+    comments = list(
+        Comment.objects.filter(
+            pk__in=Report.objects.filter(resolution=Report.Resolution.OPEN).values("comment")
+        )
+        .annotate(
+            open_report_count=Count("reports", filter=is_open),
+            latest_report_at=Max("reports__created_at", filter=is_open),
+        )
+        .select_related("author__profile", "question__consultation")
+        .prefetch_related(Prefetch("reports", queryset=open_reports, to_attr="open_reports"))
+        .order_by("-latest_report_at", "-pk")
+    )
+    for comment in comments:
+        counts: dict[str, int] = {}
+        for report in comment.open_reports:
+            counts[report.reason] = counts.get(report.reason, 0) + 1
+        comment.reason_counts = [
+            (ModerationReason(reason).label, count)
+            for reason, count in sorted(counts.items(), key=lambda item: -item[1])
+        ]
+    return comments

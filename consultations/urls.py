@@ -6,6 +6,13 @@ from . import views
 
 app_name = "consultations"
 urlpatterns = [
+    # Fixed paths first: a consultation slug cannot shadow them.
+    path("moderation/", views.moderation_queue, name="moderation_queue"),
+    path("moderation/log.csv", views.moderation_log_csv, name="moderation_log"),
+    path("comments/<int:pk>/edit/", views.comment_edit, name="edit"),
+    path("comments/<int:pk>/delete/", views.comment_delete, name="delete"),
+    path("comments/<int:pk>/report/", views.comment_report, name="report"),
+    path("comments/<int:pk>/moderate/", views.comment_moderate, name="moderate"),
     path("<slug:slug>/", views.consultation_detail, name="detail"),
     path("<slug:slug>/export.csv", views.export_comments, name="export"),
     path(

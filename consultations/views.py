@@ -1,16 +1,20 @@
-"""Consultation pages: read a consultation, post a comment or a reply."""
+"""Consultation pages: read, post and reply; edit, delete and report; moderate; export."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import export, permissions, selectors, services
-from .forms import CommentForm
-from .models import Consultation
+from .forms import CommentForm, HideForm, ModerationNoteForm, ReportForm
+from .models import Comment, Consultation, Report
+from .sanitize import editable_text
 
 
 def _objective_number(raw: str | None) -> tuple[int | None, str]:
@@ -42,6 +46,7 @@ def consultation_detail(request, slug: str):
             "email_verified": verified,
             "filter_error": filter_error,
             "can_export": permissions.can_export(request.user),
+            "can_moderate": permissions.can_moderate_comments(request.user),
         },
     )
 
@@ -64,7 +69,7 @@ def comment_form(request, slug: str, number: int):
         initial={"parent": parent.pk if parent else ""},
     )
 
-    refusal = ""
+    refusal, rate_limited, duplicate_of = "", False, None
     try:
         services.check_can_post(author=request.user, question=question)
     except PermissionDenied as exc:
@@ -79,8 +84,14 @@ def comment_form(request, slug: str, number: int):
                 objectives=form.cleaned_data["objectives"],
                 parent=form.cleaned_data["parent"],
             )
+        except services.RateLimited as exc:
+            rate_limited = True
+            form.add_error(None, str(exc))
         except PermissionDenied as exc:
             refusal = str(exc)
+        except services.DuplicateComment as exc:
+            duplicate_of = exc.existing
+            form.add_error(None, exc)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -89,6 +100,8 @@ def comment_form(request, slug: str, number: int):
 
     if request.method == "GET":
         status = 200
+    elif rate_limited:
+        status = 429
     else:
         status = 403 if refusal else 400
     return render(
@@ -100,12 +113,197 @@ def comment_form(request, slug: str, number: int):
             "parent": parent,
             "form": form,
             "refusal": refusal,
+            "duplicate_of": duplicate_of,
             "email_verified": permissions.has_verified_email(request.user),
             "objectives": selectors.all_objectives(),
             "action": reverse("consultations:comment", args=[consultation.slug, question.number]),
         },
         status=status,
     )
+
+
+def _comment(pk: int, *, published_consultation: bool = True) -> Comment:
+    comments = Comment.objects.select_related("question__consultation", "author__profile")
+    if published_consultation:
+        comments = comments.filter(question__consultation__is_published=True)
+    return get_object_or_404(comments, pk=pk)
+
+
+def _moderator_only(request) -> None:
+    if not permissions.can_moderate_comments(request.user):
+        raise PermissionDenied("Only moderators can see this page.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_edit(request, pk: int):
+    """The author edits a comment while the consultation is open; moderators at any time."""
+    comment = _comment(pk, published_consultation=False)
+    if not services.can_edit(request.user, comment):
+        raise PermissionDenied("You can edit your own comment while the consultation is open.")
+    by_moderator = request.user.pk != comment.author_id
+    data = request.POST if request.method == "POST" else None
+    form = CommentForm(
+        data,
+        question=comment.question,
+        initial={
+            "body": editable_text(comment.body),
+            "objectives": list(comment.objectives.values_list("number", flat=True)),
+        },
+    )
+    note_form = ModerationNoteForm(data) if by_moderator else None
+    if data is not None and form.is_valid() and (note_form is None or note_form.is_valid()):
+        try:
+            services.comment_edit(
+                comment=comment,
+                by=request.user,
+                body=form.cleaned_data["body"],
+                objectives=form.cleaned_data["objectives"],
+                note=note_form.cleaned_data["note"] if note_form else "",
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Your changes have been saved.")
+            return redirect(comment.get_absolute_url())
+    return render(
+        request,
+        "consultations/comment_edit.html",
+        {
+            "comment": comment,
+            "question": comment.question,
+            "consultation": comment.question.consultation,
+            "form": form,
+            "note_form": note_form,
+            "objectives": selectors.all_objectives(),
+        },
+        status=400 if data is not None else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_delete(request, pk: int):
+    """The author withdraws a comment after confirming; its replies stay in place."""
+    comment = _comment(pk, published_consultation=False)
+    if not services.can_delete(request.user, comment):
+        raise PermissionDenied("Only the author can delete a comment.")
+    if request.method == "POST":
+        services.comment_delete(comment=comment, by=request.user)
+        messages.success(request, "Your comment has been deleted. Replies to it stay in place.")
+        return redirect(comment.get_absolute_url())
+    return render(
+        request,
+        "consultations/comment_delete.html",
+        {"comment": comment, "question": comment.question},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_report(request, pk: int):
+    """Any logged-in user reports a comment to the moderators, once, with a reason."""
+    comment = _comment(pk)
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    refusal = ""
+    if comment.author_id == request.user.pk:
+        refusal = "This is your own comment: you can edit or delete it instead."
+    elif not comment.is_visible:
+        refusal = "This comment is no longer shown, so it cannot be reported."
+    elif request.method == "POST" and form.is_valid():
+        try:
+            services.comment_report(
+                comment=comment,
+                reporter=request.user,
+                reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Thank you. The moderators will review this comment.")
+            return redirect(comment.get_absolute_url())
+    if refusal:
+        status = 403
+    else:
+        status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "consultations/comment_report.html",
+        {"comment": comment, "question": comment.question, "form": form, "refusal": refusal},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_moderate(request, pk: int):
+    """A moderator's view of one comment: reports, hide or restore, versions and log."""
+    _moderator_only(request)
+    comment = _comment(pk, published_consultation=False)
+    action = request.POST.get("action") if request.method == "POST" else None
+    hide_form = HideForm(request.POST if action == "hide" else None)
+    note_form = ModerationNoteForm(request.POST if action == "restore" else None)
+    if action:
+        try:
+            if action == "hide" and hide_form.is_valid():
+                services.comment_hide(comment=comment, by=request.user, **hide_form.cleaned_data)
+                messages.success(request, "The comment is hidden and its author has been told.")
+            elif action == "restore" and note_form.is_valid():
+                services.comment_restore(comment=comment, by=request.user, **note_form.cleaned_data)
+                messages.success(request, "The comment is shown again.")
+            elif action == "dismiss":
+                report = get_object_or_404(Report, pk=request.POST.get("report"), comment=comment)
+                services.report_dismiss(report=report, by=request.user)
+                messages.success(request, "The report has been dismissed.")
+            else:
+                action = None  # an invalid form: show it again with its errors
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        if action:
+            next_url = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+                next_url = reverse("consultations:moderate", args=[comment.pk])
+            return redirect(next_url)
+    context = {
+        "comment": comment,
+        "question": comment.question,
+        "hide_form": hide_form,
+        "note_form": note_form,
+        "reports": comment.reports.select_related("reporter__profile", "resolved_by__profile"),
+        "revisions": comment.revisions.select_related("edited_by__profile"),
+        "actions": comment.moderation_actions.select_related("actor__profile"),
+        "objectives": comment.objectives.all(),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "consultations/comment_moderate.html", context, status=status)
+
+
+@login_required
+@require_GET
+def moderation_queue(request):
+    """Reported comments awaiting a decision, most recently reported first."""
+    _moderator_only(request)
+    return render(
+        request,
+        "consultations/moderation_queue.html",
+        {"comments": selectors.reported_comments()},
+    )
+
+
+@login_required
+@require_GET
+def moderation_log_csv(request):
+    """Every moderation action as CSV, for moderators."""
+    _moderator_only(request)
+    response = StreamingHttpResponse(
+        export.iter_moderation_log_csv(base_url=request.build_absolute_uri("/").rstrip("/")),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"moderation-log-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _export_filter(raw: str | None, name: str) -> int | None:
@@ -119,7 +317,10 @@ def _export_filter(raw: str | None, name: str) -> int | None:
 
 @require_GET
 def export_comments(request, slug: str):
-    """Staff download of every comment (published and hidden) as CSV; ?question=N&objective=N."""
+    """Staff download of a consultation's comments as CSV.
+
+    ?question=N&objective=N narrow it; ?hidden=0 leaves out comments hidden by moderators.
+    """
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not permissions.can_export(request.user):
@@ -131,12 +332,16 @@ def export_comments(request, slug: str):
             "question_number": _export_filter(request.GET.get("question"), "question"),
             "objective_number": _export_filter(request.GET.get("objective"), "objective"),
         }
+        include_hidden = request.GET.get("hidden", "1") != "0"
         export.check_filters(consultation, **filters)
     except ValueError as exc:  # includes export.ExportFilterError
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(
         export.iter_csv(
-            consultation, base_url=request.build_absolute_uri("/").rstrip("/"), **filters
+            consultation,
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+            include_hidden=include_hidden,
+            **filters,
         ),
         content_type="text/csv; charset=utf-8",
     )

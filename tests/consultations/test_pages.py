@@ -115,7 +115,7 @@ def test_hidden_comment_shows_placeholder_and_keeps_its_replies(
     html = page(client, consultation.get_absolute_url())
 
     assert "Offending text" not in html
-    assert "hidden by a moderator" in html
+    assert "Hidden by a moderator: off-topic" in html
     assert "A reply stays" in html and f'id="comment-{reply.pk}"' in html
 
 

@@ -20,10 +20,15 @@ class Command(BaseCommand):
             "--objective", type=int, metavar="N", help="Only comments tagged with objective N."
         )
         parser.add_argument(
+            "--exclude-hidden",
+            action="store_true",
+            help="Leave out comments hidden by moderators.",
+        )
+        parser.add_argument(
             "--output", metavar="FILE", help="Write to FILE instead of standard output."
         )
 
-    def handle(self, *args, slug, question, objective, output, **options):
+    def handle(self, *args, slug, question, objective, exclude_hidden, output, **options):
         try:
             consultation = Consultation.objects.get(slug=slug)
         except Consultation.DoesNotExist:
@@ -36,6 +41,7 @@ class Command(BaseCommand):
         export = {
             "question_number": question,
             "objective_number": objective,
+            "include_hidden": not exclude_hidden,
             "base_url": settings.SITE_URL,
         }
         if output:
