@@ -1,0 +1,85 @@
+"""Posting limits per author and the refusal of a repeated post."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from consultations.models import Comment
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, question, body, **extra):
+    url = f"/consultations/{question.consultation.slug}/questions/{question.number}/comment/"
+    return client.post(url, {"body": body, "parent": "", **extra})
+
+
+def test_sixth_comment_in_a_minute_gets_429_with_the_text_kept(client, settings, question, user):
+    settings.COMMENT_RATE_LIMITS = ["5/m", "60/d"]
+    client.force_login(user)
+    for n in range(5):
+        assert post(client, question, f"Comment number {n}").status_code == 302
+
+    response = post(client, question, "The sixth one", objectives=["4"])
+
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert "at most 5 comments a minute" in html
+    assert "The sixth one</textarea>" in html and 'value="4" checked' in html
+    assert 'type="submit"' in html  # the form stays usable
+    assert Comment.objects.count() == 5
+
+
+def test_posting_is_allowed_again_once_the_minute_has_passed(client, settings, question, user):
+    settings.COMMENT_RATE_LIMITS = ["5/m"]
+    client.force_login(user)
+    for n in range(5):
+        post(client, question, f"Earlier {n}")
+    Comment.objects.update(created_at=timezone.now() - timedelta(seconds=61))
+    assert post(client, question, "After a pause").status_code == 302
+
+
+def test_daily_limit_applies_too(client, settings, question, user, post_comment):
+    settings.COMMENT_RATE_LIMITS = ["5/m", "3/d"]
+    for n in range(3):
+        post_comment(question=question, author=user, body=f"Today {n}")
+    Comment.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    client.force_login(user)
+    response = post(client, question, "Fourth today")
+    assert response.status_code == 429 and "at most 3 comments a day" in response.content.decode()
+
+
+def test_limits_are_per_author(client, settings, question, user, other_user, post_comment):
+    settings.COMMENT_RATE_LIMITS = ["1/m"]
+    post_comment(question=question, author=other_user, body="Someone else posted")
+    client.force_login(user)
+    assert post(client, question, "My first").status_code == 302
+
+
+def test_same_text_again_in_the_same_consultation_is_refused_with_a_link(
+    client, question, question2, user
+):
+    client.force_login(user)
+    post(client, question, "We support the proposal.")
+    first = Comment.objects.get()
+
+    response = post(client, question2, "We support the proposal.")
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "already posted this text" in html
+    assert f'href="/consultations/{question.consultation.slug}/#comment-{first.pk}"' in html
+    assert Comment.objects.count() == 1
+
+
+def test_same_text_by_someone_else_or_elsewhere_is_fine(
+    client, question, make_consultation, user, other_user, post_comment
+):
+    from consultations.models import Question
+
+    post_comment(question=question, author=other_user, body="Agreed.")
+    other = Question.objects.create(consultation=make_consultation(), number=1, text="Q?")
+    post_comment(question=other, author=user, body="Agreed.")
+    client.force_login(user)
+    assert post(client, question, "Agreed.").status_code == 302
