@@ -55,6 +55,12 @@ class CommentForm(forms.Form):
         return parent
 
     @property
+    def selects_objectives_outside_focus(self) -> bool:
+        """Whether "Other GCM objectives" must open to show what the user ticked."""
+        focus = set(self.question.consultation.objectives.values_list("number", flat=True))
+        return bool(self.selected_objectives - focus)
+
+    @property
     def selected_objectives(self) -> set[int]:
         """Objective numbers ticked, to redisplay the checkboxes as the user left them."""
         if not self.is_bound:

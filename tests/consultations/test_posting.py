@@ -231,3 +231,14 @@ def test_service_refuses_a_parent_from_another_question(question, question2, use
 def test_service_refuses_an_over_long_body(question, user):
     with pytest.raises(ValidationError):
         services.comment_create(question=question, author=user, body="x" * 20_001)
+
+
+def test_refused_form_opens_other_objectives_only_when_one_of_them_was_ticked(
+    client, question, user
+):
+    client.force_login(user)
+    in_focus = post(client, question, body="", objectives=["4"]).content.decode()
+    outside = post(client, question, body="", objectives=["15"]).content.decode()
+    assert '<details class="more-objectives">' in in_focus
+    assert '<details class="more-objectives" open>' in outside
+    assert 'value="15" checked' in outside
