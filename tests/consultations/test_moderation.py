@@ -267,3 +267,36 @@ def test_staff_export_marks_hidden_comments_and_can_leave_them_out(
     url = f"/consultations/{consultation.slug}/export.csv"
     assert ids_and_status(url) == [(str(shown.pk), "published"), (str(hidden.pk), "hidden")]
     assert ids_and_status(url + "?hidden=0") == [(str(shown.pk), "published")]
+
+
+def test_export_command_can_leave_hidden_comments_out(
+    consultation, question, user, moderator, post_comment
+):
+    from django.core.management import call_command
+
+    shown = post_comment(question=question, author=user, body="Shown")
+    hidden = post_comment(question=question, author=user, body="Hidden one")
+    services.comment_hide(comment=hidden, by=moderator, reason="spam")
+
+    def exported_ids(*flags):
+        out = io.StringIO()
+        call_command("export_comments", consultation.slug, *flags, stdout=out)
+        return [r["id"] for r in csv.DictReader(io.StringIO(out.getvalue().lstrip("\ufeff")))]
+
+    assert exported_ids() == [str(shown.pk), str(hidden.pk)]
+    assert exported_ids("--exclude-hidden") == [str(shown.pk)]
+
+
+def test_deleted_comment_keeps_its_row_but_not_its_text_in_the_export(
+    client, consultation, question, user, other_user, staff_user, post_comment
+):
+    root = post_comment(question=question, author=user, body="Withdrawn")
+    reply = post_comment(question=question, author=other_user, body="Reply", parent=root)
+    services.comment_delete(comment=root, by=user)
+    client.force_login(staff_user)
+    text = b"".join(
+        client.get(f"/consultations/{consultation.slug}/export.csv").streaming_content
+    ).decode("utf-8-sig")
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert rows[str(root.pk)]["status"] == "deleted" and rows[str(root.pk)]["text"] == ""
+    assert rows[str(reply.pk)]["parent_id"] == str(root.pk)
