@@ -4,9 +4,12 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from mptt.admin import MPTTModelAdmin
@@ -183,6 +186,7 @@ class CommentAdmin(MPTTModelAdmin):
         "rendered_body",
         "objectives",
         "status",
+        "move_link",
     )
     # Only the objective tags are edited here; status changes through the hide/publish actions.
     readonly_fields = tuple(field for field in fields if field != "objectives")
@@ -249,6 +253,93 @@ class CommentAdmin(MPTTModelAdmin):
     @admin.action(description="Restore selected hidden comments", permissions=["change"])
     def restore_comments(self, request, queryset):
         self._moderate(request, queryset, services.comment_restore, "restored")
+
+    # Comments are never removed one by one (that would be a tree write outside the services):
+    # authors delete theirs softly, moderators hide them; deleting a question removes its threads.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    class MoveForm(forms.Form):
+        new_parent = forms.ModelChoiceField(
+            queryset=Comment.objects.none(),
+            required=False,
+            label="Move under",
+            empty_label="(the top level: a new thread)",
+            help_text="The comment and its replies become the last reply of the chosen comment.",
+        )
+        note = forms.CharField(
+            label="Note for the moderation log",
+            required=False,
+            max_length=2000,
+            widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        )
+
+        def __init__(self, *args, comment: Comment, **kwargs):
+            super().__init__(*args, **kwargs)
+            # Published comments of the same question, outside the comment's own subtree.
+            field = self.fields["new_parent"]
+            field.queryset = (
+                Comment.objects.filter(question_id=comment.question_id)
+                .published()
+                .exclude(tree_id=comment.tree_id, lft__gte=comment.lft, lft__lte=comment.rght)
+                .select_related("author__profile")
+            )
+            field.label_from_instance = lambda c: (
+                f"{'· ' * c.level}#{c.pk} {c.author.display_name}: {html_to_text(c.body)[:60]}"
+            )
+
+    @admin.display(description="Position")
+    def move_link(self, obj: Comment) -> str:
+        where = f"Reply to #{obj.parent_id}" if obj.parent_id else "Top-level comment"
+        return format_html(
+            '{} · <a href="{}">Move this comment</a>',
+            where,
+            reverse("admin:consultations_comment_move", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        move = path(
+            "<path:object_id>/move/",
+            self.admin_site.admin_view(self.move_view),
+            name="consultations_comment_move",
+        )
+        return [move, *super().get_urls()]
+
+    def move_view(self, request, object_id):
+        """Move a comment (with its replies) under another comment of its question."""
+        comment = self.get_object(request, unquote(object_id))
+        if comment is None:
+            raise Http404("No such comment.")
+        if not self.has_change_permission(request, comment):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        form = self.MoveForm(data, comment=comment)
+        if form.is_valid():
+            new_parent = form.cleaned_data["new_parent"]
+            try:
+                # Not inside a transaction here, so the service can retry its own.
+                services.comment_move(
+                    comment=comment,
+                    new_parent=new_parent,
+                    by=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                where = f"under #{new_parent.pk}" if new_parent else "to the top level"
+                self.message_user(request, f"Comment #{comment.pk} moved {where}.")
+                return HttpResponseRedirect(
+                    reverse("admin:consultations_comment_change", args=[comment.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": comment,
+            "form": form,
+            "title": f"Move comment #{comment.pk}",
+        }
+        return TemplateResponse(request, "admin/consultations/comment/move.html", context)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
