@@ -25,12 +25,14 @@ COLUMNS = [
     "status",
     "text",
     "url",
+    "attachments",
 ]
 
 # The GCM has a fixed list of 23 objectives (see migration 0002_gcm_objectives).
 OBJECTIVE_NUMBERS = range(1, 24)
 
-# Rows fetched per database round trip; the objectives prefetch runs once per chunk.
+# Rows fetched per database round trip; the objectives and attachments prefetches run once per
+# chunk.
 CHUNK_SIZE = 500
 
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection, OWASP).
@@ -86,7 +88,7 @@ def _comments(consultation, *, question_number, objective_number, include_hidden
         comments = comments.filter(objectives__number=objective_number)
     return (
         comments.select_related("question", "author__profile")
-        .prefetch_related("objectives")
+        .prefetch_related("objectives", "attachments")
         .in_thread_order()
     )
 
@@ -101,10 +103,11 @@ def iter_rows(
 ) -> Iterator[list]:
     """The data rows (no header) in thread order; hidden comments unless include_hidden=False.
 
-    A comment its author deleted keeps its row (replies point at it) but not its text.
+    A comment its author deleted keeps its row (replies point at it) but not its text or files.
     """
     # Built once: comment.get_absolute_url() would fetch the consultation for every row.
     consultation_url = base_url.rstrip("/") + consultation.get_absolute_url()
+    base = base_url.rstrip("/")
     comments = _comments(
         consultation,
         question_number=question_number,
@@ -114,6 +117,8 @@ def iter_rows(
     for comment in comments.iterator(chunk_size=CHUNK_SIZE):
         author = comment.author
         profile = getattr(author, "profile", None)
+        deleted = comment.status == Comment.Status.DELETED
+        files = [base + attachment.get_absolute_url() for attachment in comment.attachments.all()]
         row = [
             comment.pk,
             consultation.title,
@@ -127,8 +132,9 @@ def iter_rows(
             _iso_utc(comment.created_at),
             ";".join(str(n) for n in sorted(o.number for o in comment.objectives.all())),
             comment.status,
-            "" if comment.status == Comment.Status.DELETED else html_to_text(comment.body),
+            "" if deleted else html_to_text(comment.body),
             f"{consultation_url}#{comment.anchor}",
+            "" if deleted else " ".join(files),
         ]
         yield [_neutralise(value) for value in row]
 

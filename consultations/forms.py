@@ -4,8 +4,27 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from . import attachments
 from .models import Comment, ModerationReason, Objective, Question
 from .services import check_parent, clean_body
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (Django's "Uploading multiple files"): a list, maybe empty."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_file_clean = super().clean
+        if not isinstance(data, list | tuple):
+            data = [data]
+        return [f for f in (single_file_clean(d, initial) for d in data) if f]
 
 
 class CommentForm(forms.Form):
@@ -30,11 +49,14 @@ class CommentForm(forms.Form):
         },
     )
     parent = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Empty files are let through here so that check_files can name them in its message.
+    attachments = MultipleFileField(label="Attach files", required=False, allow_empty_file=True)
 
     def __init__(self, *args, question: Question, **kwargs):
         super().__init__(*args, **kwargs)
         self.question = question
         self.fields["body"].widget.attrs["maxlength"] = settings.COMMENT_MAX_LENGTH
+        self.fields["attachments"].help_text = attachments.limits_help()
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
@@ -53,6 +75,16 @@ class CommentForm(forms.Form):
             ) from None
         check_parent(parent=parent, question=self.question)
         return parent
+
+    def clean_attachments(self) -> list:
+        files = self.cleaned_data["attachments"]
+        attachments.check_files(files)  # raises the same errors the service would
+        return files
+
+    @property
+    def chosen_file_names(self) -> list[str]:
+        """Files sent with a refused post: the browser will not send them again."""
+        return [attachments.clean_name(f.name) for f in self.files.getlist("attachments")]
 
     @property
     def selects_objectives_outside_focus(self) -> bool:

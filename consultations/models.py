@@ -12,6 +12,8 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
+from . import attachments
+
 # A body whose text is longer than this is collapsed behind "Read more".
 LONG_BODY_CHARS = 1000
 _TAG = re.compile(r"<[^>]*>")
@@ -361,3 +363,19 @@ class Attachment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("consultations:attachment", kwargs={"pk": self.pk})
+
+    @property
+    def kind(self) -> "attachments.Kind | None":
+        return attachments.KIND_BY_CONTENT_TYPE.get(self.content_type)
+
+    @property
+    def kind_label(self) -> str:
+        return self.kind.label if self.kind else self.content_type
+
+    @property
+    def size_label(self) -> str:
+        return attachments.human_size(self.size)
+
+    @property
+    def download_name(self) -> str:
+        return attachments.download_name(self.original_name, self.kind)

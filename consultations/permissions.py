@@ -30,3 +30,9 @@ def can_moderate_comments(user) -> bool:
 
 def can_export(user) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff
+
+
+def can_download_withheld_attachments(user) -> bool:
+    """Files of hidden or deleted comments, or of unpublished consultations: moderators, and the
+    staff who export those comments (their CSV links to the files)."""
+    return can_moderate_comments(user) or can_export(user)

@@ -97,7 +97,7 @@ def consultation_page(*, slug: str, objective_number: int | None = None) -> Cons
     comments = (
         Comment.objects.filter(question__consultation=consultation)
         .select_related("author__profile")
-        .prefetch_related("objectives")
+        .prefetch_related("objectives", "attachments")
         .order_by("question__number", "tree_id", "lft")
     )
     if objective is not None:

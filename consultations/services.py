@@ -10,13 +10,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.core.mail import send_mail
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import permissions
+from .attachments import check_files
 from .models import (
+    Attachment,
     Comment,
     CommentRevision,
     ConsultationState,
@@ -129,6 +132,40 @@ def clean_body(body: str) -> str:
     if not html_to_text(html):
         raise ValidationError("Write your comment before posting it.", code="required")
     return html
+
+
+def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attachment]:
+    """Check the files again (the caller's checks are not trusted), then save each one through
+    the storage under a random name and record it. Runs last in comment_create's transaction.
+
+    The storage is not transactional: when anything fails here, the files already written are
+    deleted before the error goes on, so a refused or failed post leaves no file behind. (Only a
+    failure of the commit itself, after this returns, could still leave one without its row.)
+    """
+    try:
+        checked = check_files(list(files))
+    except ValidationError as exc:
+        raise ValidationError({"attachments": exc.error_list}) from None
+    written: list[str] = []
+    stored = []
+    try:
+        for item in checked:
+            attachment = Attachment(
+                comment=comment,
+                original_name=item.name,
+                content_type=item.kind.content_type,  # detected, not what the browser said
+                size=item.size,
+            )
+            # Written before the INSERT, so that its (random) name is known for the clean-up.
+            attachment.file.save(item.name, item.file, save=False)
+            written.append(attachment.file.name)
+            attachment.save()
+            stored.append(attachment)
+    except BaseException:
+        for name in written:
+            Attachment.file.field.storage.delete(name)
+        raise
+    return stored
 
 
 logger = logging.getLogger(__name__)
@@ -260,6 +297,7 @@ def comment_create(
     body: str,
     objectives: Iterable[Objective] = (),
     parent: Comment | None = None,
+    attachments: Iterable[File] = (),
 ) -> Comment:
     """Post a top-level comment (parent=None) or a reply; sanitises the body once, here."""
     check_can_post(author=author, question=question)
@@ -282,6 +320,7 @@ def comment_create(
     comment = Comment(question=question, parent=parent, author=author, body=html)
     comment.save()
     comment.objectives.set(objectives)
+    _store_attachments(comment=comment, files=attachments)
     return comment
 
 

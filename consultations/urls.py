@@ -13,6 +13,7 @@ urlpatterns = [
     path("comments/<int:pk>/delete/", views.comment_delete, name="delete"),
     path("comments/<int:pk>/report/", views.comment_report, name="report"),
     path("comments/<int:pk>/moderate/", views.comment_moderate, name="moderate"),
+    path("comments/attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("<slug:slug>/", views.consultation_detail, name="detail"),
     path("<slug:slug>/export.csv", views.export_comments, name="export"),
     path(

@@ -4,16 +4,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import export, permissions, selectors, services
+from . import attachments, export, permissions, selectors, services
 from .forms import CommentForm, HideForm, ModerationNoteForm, ReportForm
-from .models import Comment, Consultation, Report
+from .models import Attachment, Comment, Consultation, Report
 from .sanitize import editable_text
 
 
@@ -47,6 +47,7 @@ def consultation_detail(request, slug: str):
             "filter_error": filter_error,
             "can_export": permissions.can_export(request.user),
             "can_moderate": permissions.can_moderate_comments(request.user),
+            "attachment_help": attachments.limits_help(),
         },
     )
 
@@ -65,6 +66,7 @@ def comment_form(request, slug: str, number: int):
     parent = selectors.reply_parent(question=question, comment_id=source.get("parent"))
     form = CommentForm(
         request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         question=question,
         initial={"parent": parent.pk if parent else ""},
     )
@@ -83,6 +85,7 @@ def comment_form(request, slug: str, number: int):
                 body=form.cleaned_data["body"],
                 objectives=form.cleaned_data["objectives"],
                 parent=form.cleaned_data["parent"],
+                attachments=form.cleaned_data["attachments"],
             )
         except services.RateLimited as exc:
             rate_limited = True
@@ -120,6 +123,37 @@ def comment_form(request, slug: str, number: int):
         },
         status=status,
     )
+
+
+@require_GET
+def attachment_download(request, pk: int):
+    """A comment's file, always as a download. Files of hidden or deleted comments, or of an
+    unpublished consultation, only for moderators and staff; others get a 404 (not a 403, which
+    would confirm the file exists)."""
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("comment__question__consultation"), pk=pk
+    )
+    comment = attachment.comment
+    public = comment.is_visible and comment.question.consultation.is_published
+    if not public and not permissions.can_download_withheld_attachments(request.user):
+        raise Http404("No such file.")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("No such file.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.download_name,
+        content_type=attachment.content_type,  # the type detected on upload
+    )
+    # Set here, not left to the middleware: a browser must never sniff an upload into HTML.
+    response["X-Content-Type-Options"] = "nosniff"
+    # Should a browser render it anyway, it gets no script and no access to the site's origin.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if not public:
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _comment(pk: int, *, published_consultation: bool = True) -> Comment:

@@ -158,6 +158,10 @@ STORAGES = {
 }
 # Tests and local runs work without collectstatic; production serves the hashed names.
 WHITENOISE_MANIFEST_STRICT = False
+# Uploaded attachments, saved under random names. Deliberately no MEDIA_URL and no URL serving
+# this folder: files are downloaded only through consultations.views.attachment_download, which
+# checks who may read them. Keep it outside anything the web server serves.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
@@ -205,6 +209,9 @@ PERMISSIONS_POLICY = (
 COMMENT_MAX_LENGTH = 20_000
 # Per author, e.g. "5/m,60/d" (s, m, h, d).
 COMMENT_RATE_LIMITS = env_list("COMMENT_RATE_LIMITS", "5/m,60/d")
+# Files a comment may carry (PDF, DOCX, ODT, XLSX, checked by content), and each one's size.
+COMMENT_MAX_ATTACHMENTS = int(os.environ.get("COMMENT_MAX_ATTACHMENTS", "3"))
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # SQLite cannot defer unique constraints; the tree constraints exist on PostgreSQL only.
 # security.W021 asks for HSTS preload, which stays the domain owner's choice (HSTS_PRELOAD).

@@ -38,6 +38,12 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _temporary_media_root(settings, tmp_path):
+    # Attachments are written through the storage: never into the project's media/ folder.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # allauth's rate limits live in the cache; each test starts with a clean slate.
     cache.clear()

@@ -15,9 +15,17 @@ from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from consultations.models import CommentRevision, ModerationAction, Objective, Report
+from consultations.models import (
+    Attachment,
+    Comment,
+    CommentRevision,
+    ModerationAction,
+    Objective,
+    Report,
+)
 
 ROLES = (
     "anonymous",
@@ -114,6 +122,13 @@ EXPECTATIONS: dict[str, Case] = {
         MODERATORS, _comment, post={"anonymous": LOGIN, "other": 403, "staff": 403}
     ),
     "consultations:moderation_queue": Case(MODERATORS),
+    # A file of a hidden comment (the reply): a 404 for everyone else, its author included;
+    # moderators and staff (whose CSV export links hidden comments' files) download it. GET only.
+    "consultations:attachment": Case(
+        by_role(404, **dict.fromkeys(STAFF, 200)),
+        lambda w: {"pk": w.attachment.pk},
+        post={"anonymous": 405, "moderator": 405},
+    ),
     "consultations:moderation_log": Case(MODERATORS),
     "accounts:profile": Case(LOGGED_IN, post={"anonymous": LOGIN}),
     # allauth
@@ -284,6 +299,14 @@ def world(
     moderation_action = ModerationAction.objects.create(
         actor=moderator, kind=ModerationAction.Kind.HIDE, comment=reply, reason="spam"
     )
+    Comment.objects.filter(pk=reply.pk).update(status=Comment.Status.HIDDEN, hidden_reason="spam")
+    attachment = Attachment.objects.create(
+        comment=reply,
+        file=ContentFile(b"%PDF-1.4\n%%EOF\n", name="evidence.pdf"),
+        original_name="evidence.pdf",
+        content_type="application/pdf",
+        size=15,
+    )
     users = {
         "anonymous": None,
         "unverified": unverified_user,
@@ -305,6 +328,7 @@ def world(
         report=report,
         revision=revision,
         moderation_action=moderation_action,
+        attachment=attachment,
         users=users,
     )
 

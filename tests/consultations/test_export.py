@@ -65,6 +65,7 @@ def test_header_row_is_the_fixed_column_list(consultation):
         "status",
         "text",
         "url",
+        "attachments",
     ]
 
 
@@ -112,6 +113,7 @@ def test_top_level_comment_row_holds_every_column(question, user, post_comment):
             "See the report (https://example.org/report)."
         ),
         "url": f"{BASE_URL}/consultations/safe-borders/#comment-{comment.pk}",
+        "attachments": "",
     }
     assert row["url"] == BASE_URL + comment.get_absolute_url()
 
@@ -301,8 +303,9 @@ def test_query_count_does_not_grow_with_the_number_of_comments(
     queries_for_60 = _export_query_count(consultation)
 
     assert queries_for_60 == queries_for_5
-    # The comments (with question, author and profile joined) and one objectives prefetch.
-    assert queries_for_5 <= 2
+    # The comments (with question, author and profile joined), one objectives prefetch and one
+    # attachments prefetch.
+    assert queries_for_5 <= 3
 
 
 # The management command
