@@ -1,5 +1,6 @@
 """Every write to consultations data: posting, replying, editing, deleting and moderating."""
 
+import contextvars
 import functools
 import logging
 import random
@@ -139,8 +140,8 @@ def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attac
     the storage under a random name and record it. Runs last in comment_create's transaction.
 
     The storage is not transactional: when anything fails here, the files already written are
-    deleted before the error goes on, so a refused or failed post leaves no file behind. (Only a
-    failure of the commit itself, after this returns, could still leave one without its row.)
+    deleted before the error goes on, so a refused or failed post leaves no file behind. The
+    names are also handed to tree_write, which deletes them if the commit itself fails.
     """
     try:
         checked = check_files(list(files))
@@ -159,6 +160,9 @@ def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attac
             # Written before the INSERT, so that its (random) name is known for the clean-up.
             attachment.file.save(item.name, item.file, save=False)
             written.append(attachment.file.name)
+            uncommitted = _UNCOMMITTED_FILES.get()
+            if uncommitted is not None:
+                uncommitted.append(attachment.file.name)
             attachment.save()
             stored.append(attachment)
     except BaseException:
@@ -169,6 +173,11 @@ def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attac
 
 
 logger = logging.getLogger(__name__)
+
+# Files written by the tree_write transaction under way: deleted if it does not commit.
+_UNCOMMITTED_FILES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "uncommitted_files", default=None
+)
 
 # PostgreSQL advisory lock keys. A tree's lock uses the two-int form (namespace, tree id), the
 # allocation of new tree ids the one-bigint form: PostgreSQL keeps these two key spaces apart,
@@ -266,10 +275,17 @@ def tree_write(func):
         # A one-shot iterator would be empty on a second attempt.
         kwargs = {k: list(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
         for attempt in range(1, TREE_WRITE_ATTEMPTS + 1):
+            written: list[str] = []
+            token = _UNCOMMITTED_FILES.set(written)
             try:
                 with transaction.atomic():
                     return func(*args, **kwargs)
-            except (OperationalError, IntegrityError) as exc:
+            except BaseException as exc:
+                # The transaction rolled back (at the commit, perhaps): its files go too.
+                for name in written:
+                    Attachment.file.field.storage.delete(name)
+                if not isinstance(exc, OperationalError | IntegrityError):
+                    raise
                 if attempt == TREE_WRITE_ATTEMPTS or not _is_retryable(exc):
                     raise
                 TREE_WRITE_RETRIES.increment()
@@ -285,6 +301,8 @@ def tree_write(func):
                     str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
                 )
                 time.sleep(delay)
+            finally:
+                _UNCOMMITTED_FILES.reset(token)
 
     return wrapper
 
@@ -409,9 +427,7 @@ def comment_hide(*, comment: Comment, by, reason: str, note: str = "") -> Commen
     if comment.status == Comment.Status.DELETED:
         raise ValidationError("The author has deleted this comment.", code="deleted")
     # A plain UPDATE: changing the status never touches the tree columns.
-    Comment.objects.filter(pk=comment.pk).update(
-        status=Comment.Status.HIDDEN, hidden_reason=reason
-    )
+    Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.HIDDEN, hidden_reason=reason)
     comment.status, comment.hidden_reason = Comment.Status.HIDDEN, reason
     Report.objects.filter(comment=comment, resolution=Report.Resolution.OPEN).update(
         resolution=Report.Resolution.HIDDEN, resolved_by=by, resolved_at=timezone.now()
@@ -428,9 +444,7 @@ def comment_restore(*, comment: Comment, by, note: str = "") -> Comment:
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.status != Comment.Status.HIDDEN:
         raise ValidationError("Only a hidden comment can be restored.", code="not_hidden")
-    Comment.objects.filter(pk=comment.pk).update(
-        status=Comment.Status.PUBLISHED, hidden_reason=""
-    )
+    Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.PUBLISHED, hidden_reason="")
     comment.status, comment.hidden_reason = Comment.Status.PUBLISHED, ""
     _log(actor=by, kind=ModerationAction.Kind.RESTORE, comment=comment, note=note)
     return comment

@@ -311,3 +311,34 @@ def test_other_integrity_errors_are_not_retried(question):
     with pytest.raises(IntegrityError):
         duplicate_question()
     assert len(attempts) == 1 and retries() == before
+
+
+def test_files_of_an_attempt_refused_at_the_commit_are_removed(question, user, settings, tmp_path):
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from consultations.models import Attachment
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    root = services.comment_create(question=question, author=user, body="Root")
+    first = services.comment_create(question=question, author=user, body="1", parent=root)
+    second = services.comment_create(question=question, author=user, body="2", parent=root)
+    pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    upload = SimpleUploadedFile("report.pdf", pdf, content_type="application/pdf")
+    attempts = []
+
+    @services.tree_write
+    def write_with_a_file():
+        attempts.append(1)
+        services._store_attachments(comment=first, files=[upload])
+        if len(attempts) == 1:  # a duplicate lft: the commit of this attempt is refused
+            Comment.objects.filter(pk=second.pk).update(lft=first.lft)
+
+    write_with_a_file()
+
+    files = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    assert len(attempts) == 2
+    assert Attachment.objects.count() == 1
+    assert [p.name for p in files] == [Path(Attachment.objects.get().file.name).name]
+    assert files[0].read_bytes() == pdf
