@@ -321,8 +321,6 @@ def comment_create(
     check_can_post(author=author, question=question)
     check_parent(parent=parent, question=question)
     html = clean_body(body)
-    check_rate_limit(author=author)
-    check_duplicate(author=author, question=question, html=html)
     if parent is None:
         # A new tree: its id is max + 1, allocated by one writer at a time until the commit.
         lock_trees((), new_tree=True)
@@ -335,6 +333,10 @@ def comment_create(
                 "The comment you are replying to no longer exists.", code="parent"
             ) from None
         check_parent(parent=parent, question=question)
+    # Under the lock: two identical posts sent at once as new threads, or into one thread,
+    # cannot both pass.
+    check_rate_limit(author=author)
+    check_duplicate(author=author, question=question, html=html)
     comment = Comment(question=question, parent=parent, author=author, body=html)
     comment.save()
     comment.objectives.set(objectives)
