@@ -117,6 +117,7 @@ def comment_form(request, slug: str, number: int):
             "form": form,
             "refusal": refusal,
             "duplicate_of": duplicate_of,
+            "rate_limited": rate_limited,
             "email_verified": permissions.has_verified_email(request.user),
             "objectives": selectors.all_objectives(),
             "action": reverse("consultations:comment", args=[consultation.slug, question.number]),

@@ -83,3 +83,14 @@ def test_same_text_by_someone_else_or_elsewhere_is_fine(
     post_comment(question=other, author=user, body="Agreed.")
     client.force_login(user)
     assert post(client, question, "Agreed.").status_code == 302
+
+
+def test_rate_limited_page_says_why_rather_than_asking_for_corrections(
+    client, settings, question, user
+):
+    settings.COMMENT_RATE_LIMITS = ["1/m"]
+    client.force_login(user)
+    post(client, question, "First")
+    html = post(client, question, "Second").content.decode()
+    assert "posting faster than the consultation allows" in html
+    assert "Please correct the problems below" not in html

@@ -424,7 +424,7 @@ def test_a_fourth_file_is_refused_keeping_the_text_and_saving_nothing(
     assert "You can attach at most 3 files." in html
     assert "My four-part report.</textarea>" in html
     assert 'value="10" checked' in html
-    assert "Your text is kept; please choose your files again." in html
+    assert "Please choose your files again" in html and "must be chosen again" in html
     assert "part-1.pdf, part-2.pdf, part-3.pdf, part-4.pdf" in html
     assert 'aria-invalid="true"' in html
     assert Comment.objects.count() == 0
@@ -471,7 +471,7 @@ def test_a_post_refused_for_its_text_asks_for_the_files_again(client, question, 
     html = response.content.decode()
     assert response.status_code == 400
     assert "Write your comment before posting it." in html
-    assert "Your text is kept; please choose your files again." in html
+    assert "Please choose your files again" in html and "must be chosen again" in html
     assert "You had chosen report.pdf." in html
     assert stored_files(settings) == []
 
