@@ -354,6 +354,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Comment")
+    def comment_link(self, obj) -> str:
+        return format_html(
+            '<a href="{}">#{}</a>',
+            reverse("consultations:moderate", args=[obj.comment_id]),
+            obj.comment_id,
+        )
+
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(ReadOnlyAdmin):
@@ -378,14 +386,6 @@ class ModerationActionAdmin(ReadOnlyAdmin):
     def actor_name(self, obj: ModerationAction) -> str:
         return obj.actor.display_name
 
-    @admin.display(description="Comment")
-    def comment_link(self, obj: ModerationAction) -> str:
-        return format_html(
-            '<a href="{}">#{}</a>',
-            reverse("consultations:moderate", args=[obj.comment_id]),
-            obj.comment_id,
-        )
-
 
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
@@ -405,16 +405,8 @@ class ReportAdmin(ReadOnlyAdmin):
     def reporter_name(self, obj: Report) -> str:
         return obj.reporter.display_name
 
-    @admin.display(description="Comment")
-    def comment_link(self, obj: Report) -> str:
-        return format_html(
-            '<a href="{}">#{}</a>',
-            reverse("consultations:moderate", args=[obj.comment_id]),
-            obj.comment_id,
-        )
-
 
 @admin.register(CommentRevision)
 class CommentRevisionAdmin(ReadOnlyAdmin):
-    list_display = ("comment_id", "replaced_at", "edited_by")
+    list_display = ("comment_link", "replaced_at", "edited_by")
     list_select_related = ("edited_by",)

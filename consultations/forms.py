@@ -122,20 +122,6 @@ class ReportForm(forms.Form):
     )
 
 
-class HideForm(forms.Form):
-    reason = forms.ChoiceField(
-        label="Reason shown in place of the comment",
-        choices=ModerationReason.choices,
-        error_messages={"required": "Choose why the comment is hidden."},
-    )
-    note = forms.CharField(
-        label="Note for the moderation log (optional)",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
 class ModerationNoteForm(forms.Form):
     note = forms.CharField(
         label="Note for the moderation log (optional)",
@@ -143,3 +129,13 @@ class ModerationNoteForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class HideForm(ModerationNoteForm):
+    reason = forms.ChoiceField(
+        label="Reason shown in place of the comment",
+        choices=ModerationReason.choices,
+        error_messages={"required": "Choose why the comment is hidden."},
+    )
+
+    field_order = ["reason", "note"]
