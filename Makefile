@@ -10,7 +10,7 @@ PORT ?= 8000
 RUN_ENV := DEBUG=1
 TEST_ENV := SECRET_KEY=test-only-not-a-secret
 
-.PHONY: run test setup migrate lint format clean
+.PHONY: run test setup migrate lint format messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/python -m ruff check --fix .
 	$(BIN)/python -m ruff format .
+
+# Interface translations (needs GNU gettext): collect new strings into locale/*/django.po, then,
+# once they are translated, compile the .mo files that are committed beside them.
+# tests/test_translations.py runs makemessages with these same arguments.
+MESSAGES_ARGS := -l fr -l es --no-obsolete -i ".venv/*" -i "staticfiles/*" -i "media/*" -i "tests/*"
+
+messages: $(STAMP)
+	$(RUN_ENV) $(BIN)/python manage.py makemessages $(MESSAGES_ARGS)
+	$(RUN_ENV) $(BIN)/python manage.py compilemessages -i .venv -i staticfiles
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Profile, User
 
@@ -10,7 +11,7 @@ class ProfileInline(admin.StackedInline):
     model = Profile
     fields = ["display_name", "organisation", "stakeholder_type"]
     can_delete = False
-    verbose_name_plural = "Public profile"
+    verbose_name_plural = _("Public profile")
 
 
 @admin.register(User)
@@ -33,15 +34,15 @@ class UserAdmin(DjangoUserAdmin):
     ]
     ordering = ["email"]
 
-    @admin.display(description="Display name", ordering="profile__display_name")
+    @admin.display(description=_("Display name"), ordering="profile__display_name")
     def display_name(self, obj: User) -> str:
         return obj.display_name
 
-    @admin.display(description="Organisation", ordering="profile__organisation")
+    @admin.display(description=_("Organisation"), ordering="profile__organisation")
     def organisation(self, obj: User) -> str:
         return obj.organisation
 
-    @admin.display(description="Stakeholder type", ordering="profile__stakeholder_type")
+    @admin.display(description=_("Stakeholder type"), ordering="profile__stakeholder_type")
     def stakeholder_type(self, obj: User) -> str:
         profile = getattr(obj, "profile", None)
         return profile.get_stakeholder_type_display() if profile is not None else ""

@@ -1,6 +1,7 @@
 """Forms for the stakeholder profile: asked at signup (allauth) and editable afterwards."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Profile, StakeholderType
 from .services import profile_save
@@ -10,10 +11,15 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["display_name", "organisation", "stakeholder_type"]
-        labels = {"stakeholder_type": "Stakeholder type"}
+        # Labels here rather than as the model's verbose names, which would need a migration.
+        labels = {
+            "display_name": _("Display name"),
+            "organisation": _("Organisation"),
+            "stakeholder_type": _("Stakeholder type"),
+        }
         help_texts = {
-            "organisation": "The government, agency or organisation you speak for, if any.",
-            "stakeholder_type": "Shown beside your comments, so readers know whose view it is.",
+            "organisation": _("The government, agency or organisation you speak for, if any."),
+            "stakeholder_type": _("Shown beside your comments, so readers know whose view it is."),
         }
 
 
@@ -26,8 +32,8 @@ class SignupForm(ProfileForm):
 
     # The model's default ("Other") would be preselected; a new participant should choose.
     stakeholder_type = forms.ChoiceField(
-        label="Stakeholder type",
-        choices=[("", "Choose…"), *StakeholderType.choices],
+        label=_("Stakeholder type"),
+        choices=[("", _("Choose…")), *StakeholderType.choices],
         help_text=ProfileForm.Meta.help_texts["stakeholder_type"],
     )
 

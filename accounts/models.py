@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -27,16 +28,16 @@ def user_display(user) -> str:
 
 
 class StakeholderType(models.TextChoices):
-    MEMBER_STATE = "member_state", "Member State"
-    UN_SYSTEM = "un_system", "UN system"
-    INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental organisation"
-    CIVIL_SOCIETY = "civil_society", "Civil society"
-    MIGRANT_DIASPORA = "migrant_diaspora", "Migrant or diaspora organisation"
-    ACADEMIA = "academia", "Academia"
-    PRIVATE_SECTOR = "private_sector", "Private sector"
-    LOCAL_GOVERNMENT = "local_government", "Local or regional government"
-    TRADE_UNION = "trade_union", "Trade union"
-    OTHER = "other", "Other"
+    MEMBER_STATE = "member_state", _("Member State")
+    UN_SYSTEM = "un_system", _("UN system")
+    INTERGOVERNMENTAL = "intergovernmental", _("Intergovernmental organisation")
+    CIVIL_SOCIETY = "civil_society", _("Civil society")
+    MIGRANT_DIASPORA = "migrant_diaspora", _("Migrant or diaspora organisation")
+    ACADEMIA = "academia", _("Academia")
+    PRIVATE_SECTOR = "private_sector", _("Private sector")
+    LOCAL_GOVERNMENT = "local_government", _("Local or regional government")
+    TRADE_UNION = "trade_union", _("Trade union")
+    OTHER = "other", _("Other")
 
 
 class Profile(models.Model):
@@ -44,7 +45,7 @@ class Profile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     display_name = models.CharField(
-        max_length=120, help_text="Shown beside your comments, e.g. your full name."
+        max_length=120, help_text=_("Shown beside your comments, e.g. your full name.")
     )
     organisation = models.CharField(max_length=200, blank=True)
     stakeholder_type = models.CharField(

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .forms import ProfileForm
@@ -20,7 +21,7 @@ def profile_edit(request):
     form = ProfileForm(data, instance=profile, initial=initial)
     if form.is_bound and form.is_valid():
         profile_save(user=request.user, **form.cleaned_data)
-        messages.success(request, "Your profile has been saved.")
+        messages.success(request, _("Your profile has been saved."))
         return redirect("accounts:profile")
     status = 400 if form.is_bound else 200
     return render(request, "accounts/profile.html", {"form": form}, status=status)

@@ -12,6 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
 from accounts.models import User
@@ -85,8 +87,8 @@ class ConsultationAdmin(admin.ModelAdmin):
     readonly_fields = ("links",)
     fieldsets = (
         (None, {"fields": ("title", "slug", "description", "is_published", "links")}),
-        ("Period", {"fields": ("opens_at", "closes_at")}),
-        ("Focus and moderation", {"fields": ("objectives", "moderators")}),
+        (_("Period"), {"fields": ("opens_at", "closes_at")}),
+        (_("Focus and moderation"), {"fields": ("objectives", "moderators")}),
     )
     inlines = (QuestionInline,)
 
@@ -107,22 +109,24 @@ class ConsultationAdmin(admin.ModelAdmin):
             kwargs["queryset"] = User.objects.filter(is_staff=True).select_related("profile")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state_label(self, obj: Consultation) -> str:
         return obj.state.label
 
-    @admin.display(description="Published comments", ordering="admin_comment_count")
+    @admin.display(description=_("Published comments"), ordering="admin_comment_count")
     def comments(self, obj: Consultation) -> int:
         return obj.admin_comment_count
 
-    @admin.display(description="Links")
+    @admin.display(description=_("Links"))
     def links(self, obj: Consultation) -> str:
         if not obj.pk:
-            return "Available once saved."
+            return gettext("Available once saved.")
         return format_html(
-            '<a href="{}">View on site</a> · <a href="{}">Download comments (CSV)</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
             obj.get_absolute_url(),
+            gettext("View on site"),
             reverse("consultations:export", args=[obj.slug]),
+            gettext("Download comments (CSV)"),
         )
 
     def save_formset(self, request, form, formset, change):
@@ -139,7 +143,7 @@ class ConsultationAdmin(admin.ModelAdmin):
 class QuestionFilter(admin.SimpleListFilter):
     """Questions labelled with their consultation: numbers repeat across consultations."""
 
-    title = "question"
+    title = _("question")
     parameter_name = "question"
 
     def lookups(self, request, model_admin):
@@ -149,12 +153,19 @@ class QuestionFilter(admin.SimpleListFilter):
         consultation = request.GET.get("question__consultation__id__exact")
         if consultation:
             questions = questions.filter(consultation_id=consultation)
-        return [(q.pk, f"{q.consultation.title} · Q{q.number}") for q in questions]
+        return [(q.pk, _question_label(q)) for q in questions]
 
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(question_id=self.value())
         return queryset
+
+
+def _question_label(question: Question) -> str:
+    return gettext("%(consultation)s · Q%(number)s") % {
+        "consultation": question.consultation.title,
+        "number": question.number,
+    }
 
 
 @admin.register(Comment)
@@ -197,25 +208,26 @@ class CommentAdmin(MPTTModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="Comment")
+    @admin.display(description=_("Comment"))
     def excerpt(self, obj: Comment) -> str:
         text = html_to_text(obj.body)
         return text if len(text) <= 90 else text[:89] + "…"
 
-    @admin.display(description="Author", ordering="author__profile__display_name")
+    @admin.display(description=_("Author"), ordering="author__profile__display_name")
     def author_name(self, obj: Comment) -> str:
         return obj.author.display_name
 
-    @admin.display(description="Question", ordering="question__number")
+    @admin.display(description=_("Question"), ordering="question__number")
     def question_label(self, obj: Comment) -> str:
-        return f"{obj.question.consultation.title} · Q{obj.question.number}"
+        return _question_label(obj.question)
 
-    @admin.display(description="Body")
+    @admin.display(description=_("Body"))
     def rendered_body(self, obj: Comment) -> str:
         # The stored body was sanitised on write; it is shown as the page shows it.
         return format_html('<div class="comment-body">{}</div>', mark_safe(obj.body))  # noqa: S308
 
-    def _moderate(self, request, queryset, action, verb: str) -> None:
+    def _moderate(self, request, queryset, action, done_message) -> None:
+        """done_message(count) -> the message once the action has run on count comments."""
         done, skipped = 0, []
         for comment in queryset:
             try:
@@ -227,32 +239,46 @@ class CommentAdmin(MPTTModelAdmin):
                 skipped.append(f"#{comment.pk}: {' '.join(exc.messages)}")
             else:
                 done += 1
-        self.message_user(request, f"{done} comment{'s' if done != 1 else ''} {verb}.")
+        self.message_user(request, done_message(done) % {"count": done})
         if skipped:
-            self.message_user(request, "Skipped " + "; ".join(skipped), messages.WARNING)
+            self.message_user(
+                request,
+                gettext("Skipped %(comments)s") % {"comments": "; ".join(skipped)},
+                messages.WARNING,
+            )
 
     def _hide(self, request, queryset, reason: str) -> None:
-        self._moderate(request, queryset, partial(services.comment_hide, reason=reason), "hidden")
+        self._moderate(
+            request,
+            queryset,
+            partial(services.comment_hide, reason=reason),
+            lambda n: ngettext("%(count)s comment hidden.", "%(count)s comments hidden.", n),
+        )
 
-    @admin.action(description="Hide selected comments as spam", permissions=["change"])
+    @admin.action(description=_("Hide selected comments as spam"), permissions=["change"])
     def hide_as_spam(self, request, queryset):
         self._hide(request, queryset, ModerationReason.SPAM)
 
-    @admin.action(description="Hide selected comments as offensive", permissions=["change"])
+    @admin.action(description=_("Hide selected comments as offensive"), permissions=["change"])
     def hide_as_offensive(self, request, queryset):
         self._hide(request, queryset, ModerationReason.OFFENSIVE)
 
-    @admin.action(description="Hide selected comments as off-topic", permissions=["change"])
+    @admin.action(description=_("Hide selected comments as off-topic"), permissions=["change"])
     def hide_as_off_topic(self, request, queryset):
         self._hide(request, queryset, ModerationReason.OFF_TOPIC)
 
-    @admin.action(description="Hide selected comments (other reason)", permissions=["change"])
+    @admin.action(description=_("Hide selected comments (other reason)"), permissions=["change"])
     def hide_other(self, request, queryset):
         self._hide(request, queryset, ModerationReason.OTHER)
 
-    @admin.action(description="Restore selected hidden comments", permissions=["change"])
+    @admin.action(description=_("Restore selected hidden comments"), permissions=["change"])
     def restore_comments(self, request, queryset):
-        self._moderate(request, queryset, services.comment_restore, "restored")
+        self._moderate(
+            request,
+            queryset,
+            services.comment_restore,
+            lambda n: ngettext("%(count)s comment restored.", "%(count)s comments restored.", n),
+        )
 
     # Comments are never removed one by one (that would be a tree write outside the services):
     # authors delete theirs softly, moderators hide them; deleting a question removes its threads.
@@ -263,12 +289,12 @@ class CommentAdmin(MPTTModelAdmin):
         new_parent = forms.ModelChoiceField(
             queryset=Comment.objects.none(),
             required=False,
-            label="Move under",
-            empty_label="(the top level: a new thread)",
-            help_text="The comment and its replies become the last reply of the chosen comment.",
+            label=_("Move under"),
+            empty_label=_("(the top level: a new thread)"),
+            help_text=_("The comment and its replies become the last reply of the chosen comment."),
         )
         note = forms.CharField(
-            label="Note for the moderation log",
+            label=_("Note for the moderation log"),
             required=False,
             max_length=2000,
             widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
@@ -288,13 +314,17 @@ class CommentAdmin(MPTTModelAdmin):
                 f"{'· ' * c.level}#{c.pk} {c.author.display_name}: {html_to_text(c.body)[:60]}"
             )
 
-    @admin.display(description="Position")
+    @admin.display(description=_("Position"))
     def move_link(self, obj: Comment) -> str:
-        where = f"Reply to #{obj.parent_id}" if obj.parent_id else "Top-level comment"
+        if obj.parent_id:
+            where = gettext("Reply to #%(pk)s") % {"pk": obj.parent_id}
+        else:
+            where = gettext("Top-level comment")
         return format_html(
-            '{} · <a href="{}">Move this comment</a>',
+            '{} · <a href="{}">{}</a>',
             where,
             reverse("admin:consultations_comment_move", args=[obj.pk]),
+            gettext("Move this comment"),
         )
 
     def get_urls(self):
@@ -309,7 +339,7 @@ class CommentAdmin(MPTTModelAdmin):
         """Move a comment (with its replies) under another comment of its question."""
         comment = self.get_object(request, unquote(object_id))
         if comment is None:
-            raise Http404("No such comment.")
+            raise Http404(gettext("No such comment."))
         if not self.has_change_permission(request, comment):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
@@ -327,8 +357,12 @@ class CommentAdmin(MPTTModelAdmin):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                where = f"under #{new_parent.pk}" if new_parent else "to the top level"
-                self.message_user(request, f"Comment #{comment.pk} moved {where}.")
+                if new_parent:
+                    message = gettext("Comment #%(pk)s moved under #%(parent)s.")
+                else:
+                    message = gettext("Comment #%(pk)s moved to the top level.")
+                parent_pk = new_parent.pk if new_parent else None
+                self.message_user(request, message % {"pk": comment.pk, "parent": parent_pk})
                 return HttpResponseRedirect(
                     reverse("admin:consultations_comment_change", args=[comment.pk])
                 )
@@ -337,7 +371,7 @@ class CommentAdmin(MPTTModelAdmin):
             "opts": self.opts,
             "original": comment,
             "form": form,
-            "title": f"Move comment #{comment.pk}",
+            "title": gettext("Move comment #%(pk)s") % {"pk": comment.pk},
         }
         return TemplateResponse(request, "admin/consultations/comment/move.html", context)
 
@@ -354,7 +388,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Comment")
+    @admin.display(description=_("Comment"))
     def comment_link(self, obj) -> str:
         return format_html(
             '<a href="{}">#{}</a>',
@@ -382,7 +416,7 @@ class ModerationActionAdmin(ReadOnlyAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="Moderator", ordering="actor__profile__display_name")
+    @admin.display(description=_("Moderator"), ordering="actor__profile__display_name")
     def actor_name(self, obj: ModerationAction) -> str:
         return obj.actor.display_name
 
@@ -401,7 +435,7 @@ class ReportAdmin(ReadOnlyAdmin):
     list_select_related = ("reporter__profile",)
     search_fields = ("details", "reporter__email")
 
-    @admin.display(description="Reporter")
+    @admin.display(description=_("Reporter"))
     def reporter_name(self, obj: Report) -> str:
         return obj.reporter.display_name
 

@@ -10,6 +10,10 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.utils.formats import get_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,7 @@ class Kind:
     """A type of document a comment may carry."""
 
     name: str
-    label: str
+    label: str | Promise  # translated when shown
     content_type: str
     extension: str
 
@@ -25,22 +29,33 @@ class Kind:
 PDF = Kind("pdf", "PDF", "application/pdf", ".pdf")
 DOCX = Kind(
     "docx",
-    "Word (DOCX)",
+    gettext_lazy("Word (DOCX)"),
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".docx",
 )
-ODT = Kind("odt", "OpenDocument text (ODT)", "application/vnd.oasis.opendocument.text", ".odt")
+ODT = Kind(
+    "odt",
+    gettext_lazy("OpenDocument text (ODT)"),
+    "application/vnd.oasis.opendocument.text",
+    ".odt",
+)
 XLSX = Kind(
     "xlsx",
-    "Excel (XLSX)",
+    gettext_lazy("Excel (XLSX)"),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".xlsx",
 )
 KINDS = (PDF, DOCX, ODT, XLSX)
 KIND_BY_CONTENT_TYPE = {kind.content_type: kind for kind in KINDS}
 
-# "a PDF, Word (DOCX), OpenDocument text (ODT) or Excel (XLSX) file"
-ALLOWED_LABELS = ", ".join(kind.label for kind in KINDS[:-1]) + f" or {KINDS[-1].label}"
+
+def allowed_labels() -> str:
+    """ "PDF, Word (DOCX), OpenDocument text (ODT) or Excel (XLSX)", in the current language."""
+    return _("%(kinds)s or %(last)s") % {
+        "kinds": ", ".join(str(kind.label) for kind in KINDS[:-1]),
+        "last": KINDS[-1].label,
+    }
+
 
 # Zip archives (DOCX, ODT, XLSX) are inspected, never extracted. A small archive can declare or
 # inflate to gigabytes (a zip bomb), so the directory is bounded and every read is capped.
@@ -161,14 +176,25 @@ def download_name(name: str, kind: Kind | None) -> str:
 
 
 def human_size(size: int) -> str:
-    """1,000 bytes, 1.5 KB, 12.4 MB (binary units: 10 MB is 10 × 1024 × 1024 bytes)."""
+    """1,000 bytes, 1.5 KB, 12.4 MB (binary units: 10 MB is 10 × 1024 × 1024 bytes), with the
+    current language's separators and unit names."""
     if size < 1024:
-        return f"{size:,} byte{'' if size == 1 else 's'}"
-    for unit, factor in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
-        if size < factor * 1024 or unit == "GB":
+        return _bytes(size)
+    units = (
+        (_("%(size)s KB"), 1024),
+        (_("%(size)s MB"), 1024**2),
+        (_("%(size)s GB"), 1024**3),
+    )
+    for unit, factor in units:
+        if size < factor * 1024 or factor == 1024**3:
             value = f"{size / factor:.1f}".removesuffix(".0")
-            return f"{value} {unit}"
+            return unit % {"size": value.replace(".", get_format("DECIMAL_SEPARATOR"))}
     raise AssertionError("unreachable")
+
+
+def _bytes(size: int) -> str:
+    grouped = f"{size:,}".replace(",", get_format("THOUSAND_SEPARATOR"))
+    return ngettext("%(size)s byte", "%(size)s bytes", size) % {"size": grouped}
 
 
 def limits_help() -> str:
@@ -177,11 +203,14 @@ def limits_help() -> str:
     count = settings.COMMENT_MAX_ATTACHMENTS
     if count <= 0:
         return ""
-    files = "One file:" if count == 1 else f"Up to {count} files, each"
-    return (
-        f"{files} a {ALLOWED_LABELS} document of at most "
-        f"{human_size(settings.ATTACHMENT_MAX_BYTES)}."
-    )
+    params = {
+        "count": count,
+        "kinds": allowed_labels(),
+        "size": human_size(settings.ATTACHMENT_MAX_BYTES),
+    }
+    if count == 1:
+        return _("One file: a %(kinds)s document of at most %(size)s.") % params
+    return _("Up to %(count)s files, each a %(kinds)s document of at most %(size)s.") % params
 
 
 @dataclass(frozen=True)
@@ -197,9 +226,9 @@ class CheckedFile:
 def _size_error(name: str, size: int, limit: int) -> ValidationError:
     shown, limit_shown = human_size(size), human_size(limit)
     if shown == limit_shown:  # "10 MB; at most 10 MB" would explain nothing
-        shown, limit_shown = f"{size:,} bytes", f"{limit:,} bytes"
+        shown, limit_shown = _bytes(size), _bytes(limit)
     return ValidationError(
-        "“%(name)s” is %(size)s; files can be at most %(limit)s.",
+        _("“%(name)s” is %(size)s; files can be at most %(limit)s."),
         code="file_too_big",
         params={"name": name, "size": shown, "limit": limit_shown},
     )
@@ -212,9 +241,13 @@ def check_files(files: Sequence[File]) -> list[CheckedFile]:
     limit = settings.COMMENT_MAX_ATTACHMENTS
     if len(files) > limit:
         raise ValidationError(
-            "You can attach at most %(limit)s file%(plural)s.",
+            ngettext(
+                "You can attach at most %(limit)s file.",
+                "You can attach at most %(limit)s files.",
+                limit,
+            ),
             code="too_many_files",
-            params={"limit": limit, "plural": "" if limit == 1 else "s"},
+            params={"limit": limit},
         )
     checked, errors = [], []
     for file in files:
@@ -222,7 +255,7 @@ def check_files(files: Sequence[File]) -> list[CheckedFile]:
         size = file.size
         if not size:
             errors.append(
-                ValidationError("“%(name)s” is empty.", code="file_empty", params={"name": name})
+                ValidationError(_("“%(name)s” is empty."), code="file_empty", params={"name": name})
             )
             continue
         if size > settings.ATTACHMENT_MAX_BYTES:
@@ -232,9 +265,9 @@ def check_files(files: Sequence[File]) -> list[CheckedFile]:
         if kind is None:
             errors.append(
                 ValidationError(
-                    "“%(name)s” is not a %(allowed)s file.",
+                    _("“%(name)s” is not a %(allowed)s file."),
                     code="file_type",
-                    params={"name": name, "allowed": ALLOWED_LABELS},
+                    params={"name": name, "allowed": allowed_labels()},
                 )
             )
             continue

@@ -5,7 +5,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TextIO
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from .models import Comment, Consultation, ModerationAction
 from .sanitize import html_to_text
@@ -53,14 +55,16 @@ def check_filters(
     """Raise ExportFilterError with a message for the user when a filter matches nothing."""
     if objective_number is not None and objective_number not in OBJECTIVE_NUMBERS:
         raise ExportFilterError(
-            f"There is no objective {objective_number}: objectives are numbered 1 to 23."
+            _("There is no objective %(number)s: objectives are numbered 1 to 23.")
+            % {"number": objective_number}
         )
     if (
         question_number is not None
         and not consultation.questions.filter(number=question_number).exists()
     ):
         raise ExportFilterError(
-            f"Consultation “{consultation.slug}” has no question {question_number}."
+            _("Consultation “%(slug)s” has no question %(number)s.")
+            % {"slug": consultation.slug, "number": question_number}
         )
 
 
@@ -152,7 +156,14 @@ def _csv_lines(header: list[str], rows) -> Iterator[str]:
     yield BOM
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     yield writer.writerow(header)
-    for row in rows:
+    # Labels in cells (stakeholder type, moderation action) are in the site's default language,
+    # whoever downloads the file: like the column names, they do not follow the interface.
+    rows = iter(rows)
+    while True:
+        with translation.override(settings.LANGUAGE_CODE):
+            row = next(rows, None)
+        if row is None:
+            return
         yield writer.writerow(row)
 
 

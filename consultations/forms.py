@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from . import attachments
 from .models import Comment, ModerationReason, Objective, Question
@@ -29,28 +30,28 @@ class MultipleFileField(forms.FileField):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label="Your comment",
+        label=_("Your comment"),
         widget=forms.Textarea(attrs={"rows": 6}),
         # Length is checked in clean_body, with a message that says by how much.
         strip=True,
-        error_messages={"required": "Write your comment before posting it."},
+        error_messages={"required": _("Write your comment before posting it.")},
     )
     objectives = forms.ModelMultipleChoiceField(
-        label="GCM objectives this comment addresses",
+        label=_("GCM objectives this comment addresses"),
         queryset=Objective.objects.all(),
         to_field_name="number",
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "invalid_choice": (
+            "invalid_choice": _(
                 "There is no GCM objective %(value)s: choose among objectives 1 to 23."
             ),
-            "invalid_pk_value": "“%(pk)s” is not an objective number.",
+            "invalid_pk_value": _("“%(pk)s” is not an objective number."),
         },
     )
     parent = forms.CharField(required=False, widget=forms.HiddenInput)
     # Empty files are let through here so that check_files can name them in its message.
-    attachments = MultipleFileField(label="Attach files", required=False, allow_empty_file=True)
+    attachments = MultipleFileField(label=_("Attach files"), required=False, allow_empty_file=True)
 
     def __init__(self, *args, question: Question, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,7 +72,7 @@ class CommentForm(forms.Form):
             parent = Comment.objects.select_related("question").get(pk=int(value))
         except (ValueError, Comment.DoesNotExist):
             raise ValidationError(
-                "The comment you are replying to does not exist.", code="parent"
+                _("The comment you are replying to does not exist."), code="parent"
             ) from None
         check_parent(parent=parent, question=self.question)
         return parent
@@ -108,23 +109,23 @@ class CommentForm(forms.Form):
 
 class ReportForm(forms.Form):
     reason = forms.ChoiceField(
-        label="Why should the moderators look at this comment?",
+        label=_("Why should the moderators look at this comment?"),
         choices=ModerationReason.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose a reason."},
+        error_messages={"required": _("Choose a reason.")},
     )
     details = forms.CharField(
-        label="Details (optional)",
+        label=_("Details (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Anything that helps the moderators decide. Only they will read it.",
+        help_text=_("Anything that helps the moderators decide. Only they will read it."),
     )
 
 
 class ModerationNoteForm(forms.Form):
     note = forms.CharField(
-        label="Note for the moderation log (optional)",
+        label=_("Note for the moderation log (optional)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -133,9 +134,9 @@ class ModerationNoteForm(forms.Form):
 
 class HideForm(ModerationNoteForm):
     reason = forms.ChoiceField(
-        label="Reason shown in place of the comment",
+        label=_("Reason shown in place of the comment"),
         choices=ModerationReason.choices,
-        error_messages={"required": "Choose why the comment is hidden."},
+        error_messages={"required": _("Choose why the comment is hidden.")},
     )
 
     field_order = ["reason", "note"]

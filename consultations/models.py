@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
@@ -34,9 +36,9 @@ class Objective(models.Model):
 
 
 class ConsultationState(models.TextChoices):
-    UPCOMING = "upcoming", "Upcoming"
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    UPCOMING = "upcoming", _("Upcoming")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
 
 
 class ConsultationQuerySet(models.QuerySet):
@@ -69,18 +71,18 @@ class Consultation(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     description = models.TextField(
-        blank=True, help_text="Rich text. Allowed: paragraphs, lists, links, emphasis, quotes."
+        blank=True, help_text=_("Rich text. Allowed: paragraphs, lists, links, emphasis, quotes.")
     )
     objectives = models.ManyToManyField(
-        Objective, blank=True, related_name="consultations", verbose_name="objectives in focus"
+        Objective, blank=True, related_name="consultations", verbose_name=_("objectives in focus")
     )
     moderators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="moderated_consultations"
     )
-    opens_at = models.DateTimeField("opens", default=timezone.now)
-    closes_at = models.DateTimeField("closes", null=True, blank=True)
+    opens_at = models.DateTimeField(_("opens"), default=timezone.now)
+    closes_at = models.DateTimeField(_("closes"), null=True, blank=True)
     is_published = models.BooleanField(
-        "published", default=False, help_text="Only published consultations are listed."
+        _("published"), default=False, help_text=_("Only published consultations are listed.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -130,9 +132,9 @@ class Question(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="posted by",
+        verbose_name=_("posted by"),
     )
-    created_at = models.DateTimeField("posted", default=timezone.now)
+    created_at = models.DateTimeField(_("posted"), default=timezone.now)
 
     class Meta:
         ordering = ["consultation", "number"]
@@ -156,10 +158,10 @@ class Question(models.Model):
 class ModerationReason(models.TextChoices):
     """Why a comment is reported or hidden."""
 
-    SPAM = "spam", "Spam"
-    OFFENSIVE = "offensive", "Offensive"
-    OFF_TOPIC = "off_topic", "Off-topic"
-    OTHER = "other", "Other"
+    SPAM = "spam", _("Spam")
+    OFFENSIVE = "offensive", _("Offensive")
+    OFF_TOPIC = "off_topic", _("Off-topic")
+    OTHER = "other", _("Other")
 
 
 class CommentQuerySet(TreeQuerySet):
@@ -174,9 +176,9 @@ class Comment(MPTTModel):
     """A comment on a question; replies nest under it. Each top-level comment is its own tree."""
 
     class Status(models.TextChoices):
-        PUBLISHED = "published", "Published"
-        HIDDEN = "hidden", "Hidden"
-        DELETED = "deleted", "Deleted by the author"
+        PUBLISHED = "published", _("Published")
+        HIDDEN = "hidden", _("Hidden")
+        DELETED = "deleted", _("Deleted by the author")
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="comments")
     # RESTRICT: a comment with replies cannot be deleted on its own (replies are never lost),
@@ -187,7 +189,7 @@ class Comment(MPTTModel):
         null=True,
         blank=True,
         related_name="children",
-        verbose_name="in reply to",
+        verbose_name=_("in reply to"),
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
@@ -281,9 +283,9 @@ class Report(models.Model):
     """A user's report of a comment; each user reports a comment at most once."""
 
     class Resolution(models.TextChoices):
-        OPEN = "", "Open"
-        HIDDEN = "hidden", "Comment hidden"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "", pgettext_lazy("report", "Open")
+        HIDDEN = "hidden", _("Comment hidden")
+        DISMISSED = "dismissed", _("Dismissed")
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(
@@ -316,11 +318,11 @@ class ModerationAction(models.Model):
     """The moderation log: who did what to which comment, when and why."""
 
     class Kind(models.TextChoices):
-        HIDE = "hide", "Hide"
-        RESTORE = "restore", "Restore"
-        DISMISS_REPORT = "dismiss_report", "Dismiss report"
-        EDIT = "edit", "Edit"
-        MOVE = "move", "Move"
+        HIDE = "hide", _("Hide")
+        RESTORE = "restore", _("Restore")
+        DISMISS_REPORT = "dismiss_report", _("Dismiss report")
+        EDIT = "edit", _("Edit")
+        MOVE = "move", pgettext_lazy("move a comment", "Move")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="moderation_actions"

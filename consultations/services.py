@@ -16,6 +16,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import permissions
 from .attachments import check_files
@@ -50,7 +52,7 @@ class DuplicateComment(ValidationError):
 
     def __init__(self, existing: Comment):
         super().__init__(
-            "You have already posted this text in this consultation.", code="duplicate"
+            _("You have already posted this text in this consultation."), code="duplicate"
         )
         self.existing = existing
 
@@ -69,11 +71,37 @@ def check_rate_limit(*, author) -> None:
         limit, seconds = _parse_rate(rate)
         since = now - timedelta(seconds=seconds)
         if Comment.objects.filter(author=author, created_at__gte=since).count() >= limit:
-            period = {60: "minute", 3600: "hour", 86400: "day"}.get(seconds, f"{seconds} s")
-            raise RateLimited(
-                f"You can post at most {limit} comments a {period}. "
-                "Please wait a little before posting again; your text is kept below."
-            )
+            raise RateLimited(_rate_message(limit, seconds))
+
+
+def _rate_message(limit: int, seconds: int) -> str:
+    wait = _("Please wait a little before posting again; your text is kept below.")
+    params = {"limit": limit, "seconds": seconds}
+    if seconds == 60:
+        text = ngettext(
+            "You can post at most %(limit)s comment a minute.",
+            "You can post at most %(limit)s comments a minute.",
+            limit,
+        )
+    elif seconds == 3600:
+        text = ngettext(
+            "You can post at most %(limit)s comment an hour.",
+            "You can post at most %(limit)s comments an hour.",
+            limit,
+        )
+    elif seconds == 86400:
+        text = ngettext(
+            "You can post at most %(limit)s comment a day.",
+            "You can post at most %(limit)s comments a day.",
+            limit,
+        )
+    else:
+        text = ngettext(
+            "You can post at most %(limit)s comment in %(seconds)s s.",
+            "You can post at most %(limit)s comments in %(seconds)s s.",
+            limit,
+        )
+    return f"{text % params} {wait}"
 
 
 def check_duplicate(*, author, question: Question, html: str) -> None:
@@ -92,14 +120,14 @@ def check_duplicate(*, author, question: Question, html: str) -> None:
 def check_can_post(*, author, question: Question) -> None:
     consultation = question.consultation
     if not consultation.is_published:
-        raise PostingClosed("This consultation is not published.")
+        raise PostingClosed(_("This consultation is not published."))
     state = consultation.state
     if state == ConsultationState.UPCOMING:
-        raise PostingClosed("This consultation is not open for comments yet.")
+        raise PostingClosed(_("This consultation is not open for comments yet."))
     if state == ConsultationState.CLOSED:
-        raise PostingClosed("This consultation is closed: it no longer accepts comments.")
+        raise PostingClosed(_("This consultation is closed: it no longer accepts comments."))
     if not permissions.has_verified_email(author):
-        raise EmailNotVerified("Confirm your email address before posting.")
+        raise EmailNotVerified(_("Confirm your email address before posting."))
 
 
 def check_parent(*, parent: Comment | None, question: Question) -> None:
@@ -107,16 +135,16 @@ def check_parent(*, parent: Comment | None, question: Question) -> None:
         return
     if parent.question_id != question.pk:
         raise ValidationError(
-            "The comment you are replying to belongs to another question.", code="parent"
+            _("The comment you are replying to belongs to another question."), code="parent"
         )
     if parent.status == Comment.Status.HIDDEN:
         raise ValidationError(
-            "The comment you are replying to has been hidden and takes no replies.",
+            _("The comment you are replying to has been hidden and takes no replies."),
             code="parent",
         )
     if parent.status == Comment.Status.DELETED:
         raise ValidationError(
-            "The comment you are replying to was deleted by its author and takes no replies.",
+            _("The comment you are replying to was deleted by its author and takes no replies."),
             code="parent",
         )
 
@@ -125,13 +153,13 @@ def clean_body(body: str) -> str:
     """Sanitised HTML for a body, or ValidationError when it is empty or too long."""
     if len(body) > settings.COMMENT_MAX_LENGTH:
         raise ValidationError(
-            "Your comment is %(length)s characters long; the limit is %(limit)s.",
+            _("Your comment is %(length)s characters long; the limit is %(limit)s."),
             code="max_length",
             params={"length": f"{len(body):,}", "limit": f"{settings.COMMENT_MAX_LENGTH:,}"},
         )
     html = sanitize_comment(body)
     if not html_to_text(html):
-        raise ValidationError("Write your comment before posting it.", code="required")
+        raise ValidationError(_("Write your comment before posting it."), code="required")
     return html
 
 
@@ -330,7 +358,7 @@ def comment_create(
             _lock_trees_of(parent)
         except Comment.DoesNotExist:
             raise ValidationError(
-                "The comment you are replying to no longer exists.", code="parent"
+                _("The comment you are replying to no longer exists."), code="parent"
             ) from None
         check_parent(parent=parent, question=question)
     # Under the lock: two identical posts sent at once as new threads, or into one thread,
@@ -353,32 +381,34 @@ def comment_move(*, comment: Comment, new_parent: Comment | None, by, note: str 
     """A moderator moves a comment and its replies under another comment of the same question
     (as its last reply), or to the top level (a new thread). Logged as a moderation action."""
     if not permissions.can_moderate_comments(by):
-        raise PermissionDenied("Only moderators can move comments.")
+        raise PermissionDenied(_("Only moderators can move comments."))
     try:
         _lock_trees_of(comment, *([new_parent] if new_parent is not None else []))
     except Comment.DoesNotExist:
-        raise ValidationError("That comment no longer exists.", code="missing") from None
+        raise ValidationError(_("That comment no longer exists."), code="missing") from None
     # The whole row, locked: the move saves every field and must not undo a concurrent hide.
     comment.refresh_from_db(from_queryset=Comment.objects.select_for_update())
     old_parent_id = comment.parent_id
     if new_parent is None:
         if old_parent_id is None:
-            raise ValidationError("This comment is already a top-level comment.", code="same")
+            raise ValidationError(_("This comment is already a top-level comment."), code="same")
         lock_trees((), new_tree=True)
     else:
         if new_parent.question_id != comment.question_id:
             raise ValidationError(
-                "A comment can only move under a comment of the same question.", code="question"
+                _("A comment can only move under a comment of the same question."), code="question"
             )
         if new_parent.is_descendant_of(comment, include_self=True):
             raise ValidationError(
-                "A comment cannot move under itself or one of its replies.", code="descendant"
+                _("A comment cannot move under itself or one of its replies."), code="descendant"
             )
         if new_parent.pk == old_parent_id:
-            raise ValidationError(f"This comment is already under #{new_parent.pk}.", code="same")
+            raise ValidationError(
+                _("This comment is already under #%(pk)s.") % {"pk": new_parent.pk}, code="same"
+            )
         if new_parent.status != Comment.Status.PUBLISHED:
             raise ValidationError(
-                "A hidden or deleted comment takes no replies; choose another one.",
+                _("A hidden or deleted comment takes no replies; choose another one."),
                 code="parent",
             )
     comment.move_to(new_parent, "last-child")
@@ -392,9 +422,9 @@ def comment_move(*, comment: Comment, new_parent: Comment | None, by, note: str 
     return comment
 
 
-def _require_moderator(user, what: str) -> None:
+def _require_moderator(user, message: str) -> None:
     if not permissions.can_moderate_comments(user):
-        raise PermissionDenied(f"Only moderators can {what}.")
+        raise PermissionDenied(message)
 
 
 def _log(*, actor, kind: str, comment: Comment, reason: str = "", note: str = "") -> None:
@@ -422,12 +452,12 @@ def _notify_author_of_hiding(comment: Comment, reason: str) -> None:
 @transaction.atomic
 def comment_hide(*, comment: Comment, by, reason: str, note: str = "") -> Comment:
     """Hide a comment with a reason; its replies stay. Open reports on it are resolved."""
-    _require_moderator(by, "hide comments")
+    _require_moderator(by, _("Only moderators can hide comments."))
     if reason not in ModerationReason.values:
-        raise ValidationError("Choose why the comment is hidden.", code="reason")
+        raise ValidationError(_("Choose why the comment is hidden."), code="reason")
     comment = Comment.objects.select_for_update().select_related("author").get(pk=comment.pk)
     if comment.status == Comment.Status.DELETED:
-        raise ValidationError("The author has deleted this comment.", code="deleted")
+        raise ValidationError(_("The author has deleted this comment."), code="deleted")
     # A plain UPDATE: changing the status never touches the tree columns.
     Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.HIDDEN, hidden_reason=reason)
     comment.status, comment.hidden_reason = Comment.Status.HIDDEN, reason
@@ -442,10 +472,10 @@ def comment_hide(*, comment: Comment, by, reason: str, note: str = "") -> Commen
 @transaction.atomic
 def comment_restore(*, comment: Comment, by, note: str = "") -> Comment:
     """Bring a hidden comment back."""
-    _require_moderator(by, "restore comments")
+    _require_moderator(by, _("Only moderators can restore comments."))
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.status != Comment.Status.HIDDEN:
-        raise ValidationError("Only a hidden comment can be restored.", code="not_hidden")
+        raise ValidationError(_("Only a hidden comment can be restored."), code="not_hidden")
     Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.PUBLISHED, hidden_reason="")
     comment.status, comment.hidden_reason = Comment.Status.PUBLISHED, ""
     _log(actor=by, kind=ModerationAction.Kind.RESTORE, comment=comment, note=note)
@@ -455,13 +485,13 @@ def comment_restore(*, comment: Comment, by, note: str = "") -> Comment:
 def comment_report(*, comment: Comment, reporter, reason: str, details: str = "") -> Report:
     """A logged-in user reports a comment, once."""
     if not (reporter.is_authenticated and reporter.is_active):
-        raise PermissionDenied("Log in to report a comment.")
+        raise PermissionDenied(_("Log in to report a comment."))
     if comment.author_id == reporter.pk:
-        raise ValidationError("You cannot report your own comment.", code="own")
+        raise ValidationError(_("You cannot report your own comment."), code="own")
     if comment.status != Comment.Status.PUBLISHED:
-        raise ValidationError("This comment is no longer shown.", code="not_published")
+        raise ValidationError(_("This comment is no longer shown."), code="not_published")
     if reason not in ModerationReason.values:
-        raise ValidationError("Choose why you are reporting this comment.", code="reason")
+        raise ValidationError(_("Choose why you are reporting this comment."), code="reason")
     try:
         with transaction.atomic():
             return Report.objects.create(
@@ -469,7 +499,7 @@ def comment_report(*, comment: Comment, reporter, reason: str, details: str = ""
             )
     except IntegrityError:
         raise ValidationError(
-            "You have already reported this comment. The moderators will look at it.",
+            _("You have already reported this comment. The moderators will look at it."),
             code="already_reported",
         ) from None
 
@@ -477,10 +507,10 @@ def comment_report(*, comment: Comment, reporter, reason: str, details: str = ""
 @transaction.atomic
 def report_dismiss(*, report: Report, by, note: str = "") -> Report:
     """A moderator decides a report needs no action."""
-    _require_moderator(by, "dismiss reports")
+    _require_moderator(by, _("Only moderators can dismiss reports."))
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.resolution != Report.Resolution.OPEN:
-        raise ValidationError("This report has already been dealt with.", code="resolved")
+        raise ValidationError(_("This report has already been dealt with."), code="resolved")
     report.resolution = Report.Resolution.DISMISSED
     report.resolved_by, report.resolved_at = by, timezone.now()
     report.save(update_fields=["resolution", "resolved_by", "resolved_at"])
@@ -525,7 +555,7 @@ def comment_edit(
         .get(pk=comment.pk)
     )
     if not can_edit(by, comment):
-        raise PermissionDenied("You can edit your own comment while the consultation is open.")
+        raise PermissionDenied(_("You can edit your own comment while the consultation is open."))
     html = clean_body(body)
     objectives = list(objectives)
     before = sorted(comment.objectives.values_list("number", flat=True))
@@ -554,7 +584,7 @@ def comment_delete(*, comment: Comment, by) -> Comment:
     """
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if not can_delete(by, comment):
-        raise PermissionDenied("Only the author can delete a comment.")
+        raise PermissionDenied(_("Only the author can delete a comment."))
     Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.DELETED)
     comment.status = Comment.Status.DELETED
     Report.objects.filter(comment=comment, resolution=Report.Resolution.OPEN).update(

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import attachments, export, permissions, selectors, services
@@ -26,7 +27,8 @@ def _objective_number(raw: str | None) -> tuple[int | None, str]:
     except ValueError:
         number = None
     if number is None or not 1 <= number <= 23:
-        return None, f"There is no GCM objective “{raw}”. Showing all comments."
+        message = _("There is no GCM objective “%(value)s”. Showing all comments.")
+        return None, message % {"value": raw}
     return number, ""
 
 
@@ -98,7 +100,7 @@ def comment_form(request, slug: str, number: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Your comment has been posted.")
+            messages.success(request, _("Your comment has been posted."))
             return redirect(comment.get_absolute_url())
 
     if request.method == "GET":
@@ -137,11 +139,11 @@ def attachment_download(request, pk: int):
     comment = attachment.comment
     public = comment.is_visible and comment.question.consultation.is_published
     if not public and not permissions.can_download_withheld_attachments(request.user):
-        raise Http404("No such file.")
+        raise Http404(_("No such file."))
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
-        raise Http404("No such file.") from None
+        raise Http404(_("No such file.")) from None
     response = FileResponse(
         handle,
         as_attachment=True,
@@ -166,7 +168,7 @@ def _comment(pk: int, *, published_consultation: bool = True) -> Comment:
 
 def _moderator_only(request) -> None:
     if not permissions.can_moderate_comments(request.user):
-        raise PermissionDenied("Only moderators can see this page.")
+        raise PermissionDenied(_("Only moderators can see this page."))
 
 
 @login_required
@@ -175,7 +177,7 @@ def comment_edit(request, pk: int):
     """The author edits a comment while the consultation is open; moderators at any time."""
     comment = _comment(pk, published_consultation=False)
     if not services.can_edit(request.user, comment):
-        raise PermissionDenied("You can edit your own comment while the consultation is open.")
+        raise PermissionDenied(_("You can edit your own comment while the consultation is open."))
     by_moderator = request.user.pk != comment.author_id
     data = request.POST if request.method == "POST" else None
     form = CommentForm(
@@ -199,7 +201,7 @@ def comment_edit(request, pk: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Your changes have been saved.")
+            messages.success(request, _("Your changes have been saved."))
             return redirect(comment.get_absolute_url())
     return render(
         request,
@@ -222,10 +224,10 @@ def comment_delete(request, pk: int):
     """The author withdraws a comment after confirming; its replies stay in place."""
     comment = _comment(pk, published_consultation=False)
     if not services.can_delete(request.user, comment):
-        raise PermissionDenied("Only the author can delete a comment.")
+        raise PermissionDenied(_("Only the author can delete a comment."))
     if request.method == "POST":
         services.comment_delete(comment=comment, by=request.user)
-        messages.success(request, "Your comment has been deleted. Replies to it stay in place.")
+        messages.success(request, _("Your comment has been deleted. Replies to it stay in place."))
         return redirect(comment.get_absolute_url())
     return render(
         request,
@@ -242,9 +244,9 @@ def comment_report(request, pk: int):
     form = ReportForm(request.POST if request.method == "POST" else None)
     refusal = ""
     if comment.author_id == request.user.pk:
-        refusal = "This is your own comment: you can edit or delete it instead."
+        refusal = _("This is your own comment: you can edit or delete it instead.")
     elif not comment.is_visible:
-        refusal = "This comment is no longer shown, so it cannot be reported."
+        refusal = _("This comment is no longer shown, so it cannot be reported.")
     elif request.method == "POST" and form.is_valid():
         try:
             services.comment_report(
@@ -256,7 +258,7 @@ def comment_report(request, pk: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Thank you. The moderators will review this comment.")
+            messages.success(request, _("Thank you. The moderators will review this comment."))
             return redirect(comment.get_absolute_url())
     if refusal:
         status = 403
@@ -283,14 +285,14 @@ def comment_moderate(request, pk: int):
         try:
             if action == "hide" and hide_form.is_valid():
                 services.comment_hide(comment=comment, by=request.user, **hide_form.cleaned_data)
-                messages.success(request, "The comment is hidden and its author has been told.")
+                messages.success(request, _("The comment is hidden and its author has been told."))
             elif action == "restore" and note_form.is_valid():
                 services.comment_restore(comment=comment, by=request.user, **note_form.cleaned_data)
-                messages.success(request, "The comment is shown again.")
+                messages.success(request, _("The comment is shown again."))
             elif action == "dismiss":
                 report = get_object_or_404(Report, pk=request.POST.get("report"), comment=comment)
                 services.report_dismiss(report=report, by=request.user)
-                messages.success(request, "The report has been dismissed.")
+                messages.success(request, _("The report has been dismissed."))
             else:
                 action = None  # an invalid form: show it again with its errors
         except ValidationError as exc:
@@ -341,13 +343,13 @@ def moderation_log_csv(request):
     return response
 
 
-def _export_filter(raw: str | None, name: str) -> int | None:
+def _export_filter(raw: str | None, message: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"The {name} filter must be a number, not “{raw}”.") from None
+        raise ValueError(message % {"value": raw}) from None
 
 
 @require_GET
@@ -359,13 +361,19 @@ def export_comments(request, slug: str):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not permissions.can_export(request.user):
-        raise PermissionDenied("Only staff can export comments.")
+        raise PermissionDenied(_("Only staff can export comments."))
     # Staff may export a consultation before it is published.
     consultation = get_object_or_404(Consultation, slug=slug)
     try:
         filters = {
-            "question_number": _export_filter(request.GET.get("question"), "question"),
-            "objective_number": _export_filter(request.GET.get("objective"), "objective"),
+            "question_number": _export_filter(
+                request.GET.get("question"),
+                _("The question filter must be a number, not “%(value)s”."),
+            ),
+            "objective_number": _export_filter(
+                request.GET.get("objective"),
+                _("The objective filter must be a number, not “%(value)s”."),
+            ),
         }
         include_hidden = request.GET.get("hidden", "1") != "0"
         export.check_filters(consultation, **filters)

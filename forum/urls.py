@@ -10,6 +10,8 @@ urlpatterns = [
     path("consultations/", include("consultations.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    # set_language: the language switcher posts here (the same URLs serve every language).
+    path("i18n/", include("django.conf.urls.i18n")),
     # Before the admin's own login view, which has no rate limit: see views.admin_login.
     path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

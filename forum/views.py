@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from consultations.selectors import home_consultations
@@ -29,5 +30,5 @@ def admin_login(request):
         if admin.site.has_permission(request):
             return redirect(next_url)
         # Sending a logged-in user back to the login page would loop: allauth redirects them here.
-        raise PermissionDenied("This account has no access to the admin.")
+        raise PermissionDenied(_("This account has no access to the admin."))
     return redirect_to_login(next_url)

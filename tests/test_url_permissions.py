@@ -131,6 +131,8 @@ EXPECTATIONS: dict[str, Case] = {
     ),
     "consultations:moderation_log": Case(MODERATORS),
     "accounts:profile": Case(LOGGED_IN, post={"anonymous": LOGIN}),
+    # The language switcher (Django's set_language): anyone; without a safe `next`, home.
+    "set_language": Case(by_role(HOME), post=dict.fromkeys(ROLES, HOME)),
     # allauth
     "account_login": Case(LOGGED_OUT),
     "account_signup": Case(LOGGED_OUT),
