@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
@@ -32,7 +32,16 @@ class Objective(models.Model):
         ordering = ["number"]
 
     def __str__(self) -> str:
-        return f"{self.number}. {self.short_title}"
+        return f"{self.number}. {self.display_short_title}"
+
+    # Stored in English; consultations/objectives.py marks these strings for translation.
+    @property
+    def display_title(self) -> str:
+        return gettext(self.title)
+
+    @property
+    def display_short_title(self) -> str:
+        return gettext(self.short_title)
 
 
 class ConsultationState(models.TextChoices):

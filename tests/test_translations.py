@@ -288,3 +288,68 @@ def test_csv_export_labels_stay_in_the_default_language(
     text = b"".join(response.streaming_content).decode()
 
     assert "Civil society" in text and "Société civile" not in text
+
+
+# GCM objectives: stored in English, shown in the page's language
+
+
+def test_objective_strings_marked_for_translation_are_those_of_the_database(db):
+    from consultations.models import Objective
+    from consultations.objectives import SHORT_TITLES, TITLES
+
+    rows = list(Objective.objects.order_by("number").values_list("number", "title", "short_title"))
+
+    assert rows == [(n, t, s) for n, t, s in zip(range(1, 24), TITLES, SHORT_TITLES, strict=True)]
+
+
+@pytest.mark.parametrize(
+    "lang, short, title",
+    [
+        ("en", "Legal identity and documentation", "Ensure that all migrants have proof of legal"),
+        ("fr", "Identité légale et papiers", "Munir tous les migrants d’une preuve d’identité"),
+        ("es", "Identidad jurídica y documentación", "Velar por que todos los migrantes tengan"),
+    ],
+)
+def test_objectives_in_focus_are_shown_in_the_page_language(
+    client, consultation, question, lang, short, title
+):
+    html = client.get(consultation.get_absolute_url(), headers={"accept-language": lang})
+    html = html.content.decode()
+    focus = html[
+        html.index('class="objective-list"') : html.index(
+            "</ul>", html.index('class="objective-list"')
+        )
+    ]
+
+    assert f"<span>{short}</span>" in focus and f'title="{title}' in focus
+    assert f'<option value="4">4. {short}</option>' in html
+    if lang != "en":
+        assert "Legal identity and documentation" not in html
+
+
+@pytest.mark.parametrize(
+    "lang, summary",
+    [
+        ("fr", "4. Munir tous les migrants d’une preuve d’identité légale et de papiers adéquats"),
+        ("es", "4. Velar por que todos los migrantes tengan pruebas de su identidad jurídica"),
+    ],
+)
+def test_objective_filter_and_comment_tags_are_translated(
+    client, consultation, question, user, post_comment, lang, summary
+):
+    from consultations.models import Objective
+
+    post_comment(question=question, author=user, body="On documents.", objectives=[4])
+
+    html = client.get(
+        consultation.get_absolute_url() + "?objective=4", headers={"accept-language": lang}
+    ).content.decode()
+
+    assert summary in html
+    assert "Ensure that all migrants" not in html
+    with translation.override(lang):
+        assert (
+            str(Objective.objects.get(number=4))
+            == f"4. {Objective.objects.get(number=4).display_short_title}"
+        )
+        assert str(Objective.objects.get(number=4)) != "4. Legal identity and documentation"
