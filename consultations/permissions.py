@@ -2,8 +2,6 @@
 
 from allauth.account.models import EmailAddress
 
-from .models import Consultation
-
 
 def has_verified_email(user) -> bool:
     return (
@@ -11,10 +9,6 @@ def has_verified_email(user) -> bool:
         and user.is_active
         and EmailAddress.objects.filter(user=user, verified=True).exists()
     )
-
-
-def can_post(user, consultation: Consultation) -> bool:
-    return consultation.is_published and consultation.is_open and has_verified_email(user)
 
 
 def can_moderate_comments(user) -> bool:
