@@ -10,13 +10,26 @@ PORT ?= 8000
 RUN_ENV := DEBUG=1
 TEST_ENV := SECRET_KEY=test-only-not-a-secret
 
-.PHONY: run test setup migrate lint format messages clean
+.PHONY: run test setup migrate lint format messages clean lock
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins, each file checked against its hash, and nothing
+# else (the app runs from this folder; it is not installed as a package). `make lock` refreshes
+# the lock from pyproject.toml's ranges; commit both.
+$(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements.lock
 	touch $(STAMP)
+
+LOCK_VENV := .venv-lock
+PIP_TOOLS := pip-tools==7.6.2
+
+lock:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$(PIP_TOOLS)"
+	$(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe \
+		--extra test --extra deploy --strip-extras --no-emit-index-url \
+		-o requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
@@ -48,4 +61,4 @@ messages: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py compilemessages -i .venv -i staticfiles
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
