@@ -208,6 +208,19 @@ class CommentAdmin(MPTTModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    # The only field edited here, the objectives, changes through the service like any
+    # moderator's edit: a revision and a moderation log entry, and updated_at.
+    def save_model(self, request, obj, form, change):
+        pass  # nothing of the row itself is editable here
+
+    def save_related(self, request, form, formsets, change):
+        services.comment_set_objectives(
+            comment=form.instance,
+            by=request.user,
+            objectives=form.cleaned_data["objectives"],
+            note=gettext("Objectives changed in the admin."),
+        )
+
     @admin.display(description=_("Comment"))
     def excerpt(self, obj: Comment) -> str:
         text = html_to_text(obj.body)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import attachments
 from .models import Comment, ModerationReason, Objective, Question
-from .services import check_parent, clean_body
+from .services import check_body_length, check_parent
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -60,9 +60,9 @@ class CommentForm(forms.Form):
         self.fields["attachments"].help_text = attachments.limits_help()
 
     def clean_body(self) -> str:
-        body = self.cleaned_data["body"]
-        clean_body(body)  # raises the same errors the service would
-        return body
+        # Only the cheap checks: the service sanitises the body, once, and reports what is left
+        # of it (nothing, too much markup) as an error on this field.
+        return check_body_length(self.cleaned_data["body"])
 
     def clean_parent(self) -> Comment | None:
         value = self.cleaned_data["parent"].strip()

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 
+from . import permissions
 from .models import Comment, Consultation, ModerationReason, Objective, Question, Report
 
 
@@ -87,8 +88,13 @@ def _published_consultation(slug: str) -> Consultation:
     )
 
 
-def consultation_page(*, slug: str, objective_number: int | None = None) -> ConsultationPage:
-    """The consultation with every question's whole reply tree, or only comments tagged N."""
+def consultation_page(
+    *, slug: str, objective_number: int | None = None, viewer=None
+) -> ConsultationPage:
+    """The consultation with every question's whole reply tree, or only comments tagged N.
+
+    Each comment carries `flags`: what the viewer may do with it (permissions.comment_flags).
+    """
     consultation = _published_consultation(slug)
     objectives = all_objectives()
     objective = next((o for o in objectives if o.number == objective_number), None)
@@ -113,9 +119,14 @@ def consultation_page(*, slug: str, objective_number: int | None = None) -> Cons
             (p.pk, p)
             for p in Comment.objects.filter(pk__in=missing).select_related("author__profile")
         )
+    questions_by_id = {q.pk: q for q in questions}
+    for question in questions:
+        question.consultation = consultation
     for comment in comments:
         parent = by_id.get(comment.parent_id)
         comment.reply_to_name = parent.author.display_name if parent is not None else ""
+        comment.question = questions_by_id[comment.question_id]
+    attach_flags(comments, viewer=viewer, consultation=consultation)
 
     blocks = {q.pk: QuestionBlock(question=q) for q in questions}
     grouped: dict[int, list[Comment]] = {q.pk: [] for q in questions}
@@ -135,6 +146,23 @@ def consultation_page(*, slug: str, objective_number: int | None = None) -> Cons
         objective_filter=objective,
         comment_count=sum(b.comment_count for b in blocks.values()),
     )
+
+
+def attach_flags(comments: list[Comment], *, viewer, consultation: Consultation) -> None:
+    """Set each comment's `flags` for the viewer, in at most one query (their reports) beyond
+    the user's own facts, which permissions caches on the user object. The comments' questions
+    must be loaded already, with this consultation."""
+    if not permissions.is_active_user(viewer):
+        for comment in comments:
+            comment.flags = permissions.NO_FLAGS
+        return
+    reported = frozenset(
+        Report.objects.filter(
+            reporter=viewer, comment__question__consultation=consultation
+        ).values_list("comment_id", flat=True)
+    )
+    for comment in comments:
+        comment.flags = permissions.comment_flags(viewer, comment, reported_ids=reported)
 
 
 def question_for_posting(*, slug: str, number: int) -> Question:

@@ -1,31 +1,27 @@
-"""Every write to consultations data: posting, replying, editing, deleting and moderating."""
+"""Every write to consultations data: posting, replying, editing, deleting and moderating.
 
-import contextvars
-import functools
-import logging
-import random
-import threading
-import time
-from collections.abc import Iterable, Iterator
+Each service checks its permission (consultations.permissions) whoever calls it, writes in one
+transaction, and leaves emails to consultations.notifications, which sends them after the commit.
+Tree locks and retries live in consultations.trees.
+"""
+
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.core.mail import send_mail
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.template.loader import render_to_string
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import permissions
+from . import notifications, permissions
 from .attachments import check_files
 from .models import (
     Attachment,
     Comment,
     CommentRevision,
-    ConsultationState,
     ModerationAction,
     ModerationReason,
     Objective,
@@ -33,14 +29,11 @@ from .models import (
     Report,
 )
 from .sanitize import html_to_text, sanitize_comment
+from .trees import delete_if_rolled_back, lock_author, lock_trees, lock_trees_of, tree_write
 
-
-class PostingClosed(PermissionDenied):
-    """The consultation does not accept comments now (not yet open, or closed)."""
-
-
-class EmailNotVerified(PermissionDenied):
-    """Posting needs a verified email address."""
+# The refusals of posting are permission rules; named here too for the views' except clauses.
+PostingClosed = permissions.PostingClosed
+EmailNotVerified = permissions.EmailNotVerified
 
 
 class RateLimited(PermissionDenied):
@@ -117,19 +110,6 @@ def check_duplicate(*, author, question: Question, html: str) -> None:
         raise DuplicateComment(existing)
 
 
-def check_can_post(*, author, question: Question) -> None:
-    consultation = question.consultation
-    if not consultation.is_published:
-        raise PostingClosed(_("This consultation is not published."))
-    state = consultation.state
-    if state == ConsultationState.UPCOMING:
-        raise PostingClosed(_("This consultation is not open for comments yet."))
-    if state == ConsultationState.CLOSED:
-        raise PostingClosed(_("This consultation is closed: it no longer accepts comments."))
-    if not permissions.has_verified_email(author):
-        raise EmailNotVerified(_("Confirm your email address before posting."))
-
-
 def check_parent(*, parent: Comment | None, question: Question) -> None:
     if parent is None:
         return
@@ -149,18 +129,45 @@ def check_parent(*, parent: Comment | None, question: Question) -> None:
         )
 
 
-def clean_body(body: str) -> str:
-    """Sanitised HTML for a body, or ValidationError when it is empty or too long."""
+def normalise_body(body: str) -> str:
+    """What the author typed, with line breaks as the browser showed them: a textarea sends
+    CR LF, which counts as one character in its maxlength and in our limit."""
+    return body.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check_body_length(body: str) -> str:
+    """The body with normalised line breaks, or ValidationError when it is too long or blank.
+
+    Cheap (no parsing): the form and the service call it before anything costly.
+    """
+    body = normalise_body(body)
     if len(body) > settings.COMMENT_MAX_LENGTH:
         raise ValidationError(
             _("Your comment is %(length)s characters long; the limit is %(limit)s."),
             code="max_length",
             params={"length": f"{len(body):,}", "limit": f"{settings.COMMENT_MAX_LENGTH:,}"},
         )
-    html = sanitize_comment(body)
-    if not html_to_text(html):
-        raise ValidationError(_("Write your comment before posting it."), code="required")
-    return html
+    if not body.strip():
+        raise _empty_body_error()
+    return body
+
+
+def _empty_body_error() -> ValidationError:
+    return ValidationError(_("Write your comment before posting it."), code="required")
+
+
+def clean_body(body: str) -> tuple[str, str]:
+    """(sanitised HTML, its plain text) for a body, or ValidationError (on the body field) when
+    it is too long, has too much markup, or holds nothing once sanitised. The one place a
+    posted or edited body is parsed: call it once per request."""
+    try:
+        html = sanitize_comment(check_body_length(body))
+    except ValidationError as exc:
+        raise ValidationError({"body": exc.error_list}) from None
+    text = html_to_text(html)
+    if not text:
+        raise ValidationError({"body": _empty_body_error()})
+    return html, text
 
 
 def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attachment]:
@@ -188,9 +195,7 @@ def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attac
             # Written before the INSERT, so that its (random) name is known for the clean-up.
             attachment.file.save(item.name, item.file, save=False)
             written.append(attachment.file.name)
-            uncommitted = _UNCOMMITTED_FILES.get()
-            if uncommitted is not None:
-                uncommitted.append(attachment.file.name)
+            delete_if_rolled_back(attachment.file.storage, attachment.file.name)
             attachment.save()
             stored.append(attachment)
     except BaseException:
@@ -200,142 +205,6 @@ def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attac
     return stored
 
 
-logger = logging.getLogger(__name__)
-
-# Files written by the tree_write transaction under way: deleted if it does not commit.
-_UNCOMMITTED_FILES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "uncommitted_files", default=None
-)
-
-# PostgreSQL advisory lock keys. A tree's lock uses the two-int form (namespace, tree id), the
-# allocation of new tree ids the one-bigint form: PostgreSQL keeps these two key spaces apart,
-# so no tree id can ever share a key with the allocation lock.
-_NEW_TREE_LOCK = 0x6C6D_0001
-_TREE_LOCK_NAMESPACE = 0x6C6D
-_TREE_FIELDS = ["tree_id", "lft", "rght", "level", "parent", "status"]
-
-
-def _lock_tree(tree_id: int | None) -> None:
-    """Serialise writes to one comment tree (or to tree-id allocation) until the commit.
-
-    django-mptt computes a new tree id as max + 1 and shifts lft/rght from the values it read,
-    so two concurrent writers could corrupt a tree. SQLite already serialises writers.
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        if tree_id is None:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_NEW_TREE_LOCK])
-        else:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TREE_LOCK_NAMESPACE, tree_id])
-
-
-def lock_trees(tree_ids: Iterable[int], *, new_tree: bool = False) -> None:
-    """Lock trees in ascending tree-id order, then (when asked) the allocation of a new tree id.
-
-    One order for every writer, so two writers needing the same trees cannot deadlock; the
-    allocation lock comes last, and a writer holding only that one waits for no tree.
-    """
-    for tree_id in sorted(set(tree_ids)):
-        _lock_tree(tree_id)
-    if new_tree:
-        _lock_tree(None)
-
-
-def _lock_trees_of(*nodes: Comment) -> None:
-    """Lock the trees of saved comments, then re-read their positions under the locks.
-
-    Positions read before the lock may be stale. A comment that a moderator moved to another
-    tree meanwhile gets that tree locked too, out of order: PostgreSQL then may detect a
-    deadlock, and tree_write retries.
-    """
-    locked: set[int] = set()
-    while True:
-        lock_trees({node.tree_id for node in nodes} - locked)
-        locked |= {node.tree_id for node in nodes}
-        for node in nodes:
-            node.refresh_from_db(fields=_TREE_FIELDS)
-        if {node.tree_id for node in nodes} <= locked:
-            return
-
-
-class _Counter:
-    """A count shared by threads: tree writes retried since the process started."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.value = 0
-
-    def increment(self) -> None:
-        with self._lock:
-            self.value += 1
-
-
-TREE_WRITE_RETRIES = _Counter()
-TREE_WRITE_ATTEMPTS = 5
-_RETRYABLE_CODES = {"40P01", "40001"}  # deadlock detected, serialization failure
-_TREE_CONSTRAINTS = {"comment_tree_lft_unique", "comment_tree_rght_unique"}
-
-
-def _is_retryable(exc: Exception) -> bool:
-    cause = exc.__cause__
-    code = getattr(cause, "pgcode", None)
-    if code in _RETRYABLE_CODES:
-        return True
-    # The tree's unique pairs are deferred: a clash shows at the commit, as a unique violation.
-    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
-    return code == "23505" and constraint in _TREE_CONSTRAINTS
-
-
-def tree_write(func):
-    """Run a service that writes a comment tree in a transaction, retried a few times when
-    PostgreSQL aborts it (deadlock, serialization failure, tree constraint at the commit).
-
-    Inside a caller's transaction (a test, seed_demo) a retry is impossible, since the failed
-    transaction is the caller's: the service then runs once, in a savepoint.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        if transaction.get_connection().in_atomic_block:
-            with transaction.atomic():
-                return func(*args, **kwargs)
-        # A one-shot iterator would be empty on a second attempt.
-        kwargs = {k: list(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
-        for attempt in range(1, TREE_WRITE_ATTEMPTS + 1):
-            written: list[str] = []
-            token = _UNCOMMITTED_FILES.set(written)
-            try:
-                with transaction.atomic():
-                    return func(*args, **kwargs)
-            except BaseException as exc:
-                # The transaction rolled back (at the commit, perhaps): its files go too.
-                for name in written:
-                    Attachment.file.field.storage.delete(name)
-                if not isinstance(exc, OperationalError | IntegrityError):
-                    raise
-                if attempt == TREE_WRITE_ATTEMPTS or not _is_retryable(exc):
-                    raise
-                TREE_WRITE_RETRIES.increment()
-                # Jittered, growing pauses, so that the writers that collided do not collide again.
-                delay = random.uniform(0.005, 0.02 * 2**attempt)
-                logger.info(
-                    "%s: attempt %d of %d failed (%s), retrying in %.3f s: %s",
-                    func.__name__,
-                    attempt,
-                    TREE_WRITE_ATTEMPTS,
-                    getattr(exc.__cause__, "pgcode", "?"),
-                    delay,
-                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
-                )
-                time.sleep(delay)
-            finally:
-                _UNCOMMITTED_FILES.reset(token)
-
-    return wrapper
-
-
-@tree_write
 def comment_create(
     *,
     question: Question,
@@ -345,26 +214,58 @@ def comment_create(
     parent: Comment | None = None,
     attachments: Iterable[File] = (),
 ) -> Comment:
-    """Post a top-level comment (parent=None) or a reply; sanitises the body once, here."""
-    check_can_post(author=author, question=question)
+    """Post a top-level comment (parent=None) or a reply. The body is sanitised once, here.
+
+    The cheap refusals come first, the rate limit before any parsing, so that a flood of posts
+    from one author costs a query each, not a parse each.
+    """
+    permissions.check_can_post(author, question.consultation)
     check_parent(parent=parent, question=question)
-    html = clean_body(body)
+    try:
+        check_body_length(body)
+    except ValidationError as exc:
+        raise ValidationError({"body": exc.error_list}) from None
+    check_rate_limit(author=author)
+    html, text = clean_body(body)
+    return _insert_comment(
+        question=question,
+        author=author,
+        html=html,
+        text=text,
+        objectives=list(objectives),
+        parent=parent,
+        attachments=list(attachments),
+    )
+
+
+@tree_write
+def _insert_comment(
+    *,
+    question: Question,
+    author,
+    html: str,
+    text: str,
+    objectives: list[Objective],
+    parent: Comment | None,
+    attachments: list[File],
+) -> Comment:
+    # The author's lock first (see trees.lock_author for the order): the rate and duplicate
+    # checks below then count every earlier post of theirs, whatever thread it went to.
+    lock_author(author.pk)
+    check_rate_limit(author=author)
+    check_duplicate(author=author, question=question, html=html)
     if parent is None:
         # A new tree: its id is max + 1, allocated by one writer at a time until the commit.
         lock_trees((), new_tree=True)
     else:
         # The tree insert needs the parent's current position, read under the tree's lock.
         try:
-            _lock_trees_of(parent)
+            lock_trees_of(parent)
         except Comment.DoesNotExist:
             raise ValidationError(
                 _("The comment you are replying to no longer exists."), code="parent"
             ) from None
         check_parent(parent=parent, question=question)
-    # Under the lock: two identical posts sent at once as new threads, or into one thread,
-    # cannot both pass.
-    check_rate_limit(author=author)
-    check_duplicate(author=author, question=question, html=html)
     comment = Comment(question=question, parent=parent, author=author, body=html)
     comment.save()
     comment.objectives.set(objectives)
@@ -380,10 +281,10 @@ def _position(parent_id: int | None) -> str:
 def comment_move(*, comment: Comment, new_parent: Comment | None, by, note: str = "") -> Comment:
     """A moderator moves a comment and its replies under another comment of the same question
     (as its last reply), or to the top level (a new thread). Logged as a moderation action."""
-    if not permissions.can_moderate_comments(by):
+    if not permissions.can_moderate(by):
         raise PermissionDenied(_("Only moderators can move comments."))
     try:
-        _lock_trees_of(comment, *([new_parent] if new_parent is not None else []))
+        lock_trees_of(comment, *([new_parent] if new_parent is not None else []))
     except Comment.DoesNotExist:
         raise ValidationError(_("That comment no longer exists."), code="missing") from None
     # The whole row, locked: the move saves every field and must not undo a concurrent hide.
@@ -423,7 +324,7 @@ def comment_move(*, comment: Comment, new_parent: Comment | None, by, note: str 
 
 
 def _require_moderator(user, message: str) -> None:
-    if not permissions.can_moderate_comments(user):
+    if not permissions.can_moderate(user):
         raise PermissionDenied(message)
 
 
@@ -431,22 +332,6 @@ def _log(*, actor, kind: str, comment: Comment, reason: str = "", note: str = ""
     ModerationAction.objects.create(
         actor=actor, kind=kind, comment=comment, reason=reason, note=note.strip()
     )
-
-
-def _notify_author_of_hiding(comment: Comment, reason: str) -> None:
-    author = comment.author
-    if not author.email:
-        return
-    context = {
-        "comment": comment,
-        "author": author,
-        "reason": ModerationReason(reason).label,
-        "url": settings.SITE_URL + comment.get_absolute_url(),
-        "excerpt": html_to_text(comment.body)[:400],
-    }
-    subject = render_to_string("consultations/email/comment_hidden_subject.txt", context)
-    body = render_to_string("consultations/email/comment_hidden_message.txt", context)
-    send_mail(" ".join(subject.split()), body, None, [author.email])
 
 
 @transaction.atomic
@@ -459,13 +344,16 @@ def comment_hide(*, comment: Comment, by, reason: str, note: str = "") -> Commen
     if comment.status == Comment.Status.DELETED:
         raise ValidationError(_("The author has deleted this comment."), code="deleted")
     # A plain UPDATE: changing the status never touches the tree columns.
-    Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.HIDDEN, hidden_reason=reason)
-    comment.status, comment.hidden_reason = Comment.Status.HIDDEN, reason
+    now = timezone.now()
+    Comment.objects.filter(pk=comment.pk).update(
+        status=Comment.Status.HIDDEN, hidden_reason=reason, updated_at=now
+    )
+    comment.status, comment.hidden_reason, comment.updated_at = Comment.Status.HIDDEN, reason, now
     Report.objects.filter(comment=comment, resolution=Report.Resolution.OPEN).update(
         resolution=Report.Resolution.HIDDEN, resolved_by=by, resolved_at=timezone.now()
     )
     _log(actor=by, kind=ModerationAction.Kind.HIDE, comment=comment, reason=reason, note=note)
-    transaction.on_commit(lambda: _notify_author_of_hiding(comment, reason))
+    notifications.comment_hidden(comment=comment, reason=reason)
     return comment
 
 
@@ -476,20 +364,20 @@ def comment_restore(*, comment: Comment, by, note: str = "") -> Comment:
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.status != Comment.Status.HIDDEN:
         raise ValidationError(_("Only a hidden comment can be restored."), code="not_hidden")
-    Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.PUBLISHED, hidden_reason="")
-    comment.status, comment.hidden_reason = Comment.Status.PUBLISHED, ""
+    now = timezone.now()
+    Comment.objects.filter(pk=comment.pk).update(
+        status=Comment.Status.PUBLISHED, hidden_reason="", updated_at=now
+    )
+    comment.status, comment.hidden_reason, comment.updated_at = Comment.Status.PUBLISHED, "", now
     _log(actor=by, kind=ModerationAction.Kind.RESTORE, comment=comment, note=note)
     return comment
 
 
 def comment_report(*, comment: Comment, reporter, reason: str, details: str = "") -> Report:
     """A logged-in user reports a comment, once."""
-    if not (reporter.is_authenticated and reporter.is_active):
-        raise PermissionDenied(_("Log in to report a comment."))
-    if comment.author_id == reporter.pk:
-        raise ValidationError(_("You cannot report your own comment."), code="own")
-    if comment.status != Comment.Status.PUBLISHED:
-        raise ValidationError(_("This comment is no longer shown."), code="not_published")
+    refusal = permissions.report_refusal(reporter, comment)
+    if refusal:
+        raise PermissionDenied(refusal)
     if reason not in ModerationReason.values:
         raise ValidationError(_("Choose why you are reporting this comment."), code="reason")
     try:
@@ -524,39 +412,43 @@ def report_dismiss(*, report: Report, by, note: str = "") -> Report:
     return report
 
 
-def can_edit(user, comment: Comment) -> bool:
-    """Authors edit their own comment while the consultation is open; moderators any time."""
-    if permissions.can_moderate_comments(user):
-        return comment.status != Comment.Status.DELETED
-    return (
-        user.is_authenticated
-        and comment.author_id == user.pk
-        and comment.status == Comment.Status.PUBLISHED
-        and comment.question.consultation.is_open
-    )
-
-
-def can_delete(user, comment: Comment) -> bool:
-    return (
-        user.is_authenticated
-        and comment.author_id == user.pk
-        and comment.status != Comment.Status.DELETED
-    )
-
-
 @transaction.atomic
 def comment_edit(
     *, comment: Comment, by, body: str, objectives: Iterable[Objective], note: str = ""
 ) -> Comment:
     """Change a comment's body and tags, keeping the previous version as a revision."""
-    comment = (
+    comment = _comment_for_change(comment)
+    if not permissions.can_edit(by, comment):
+        raise PermissionDenied(_("You can edit your own comment while the consultation is open."))
+    html, _text = clean_body(body)
+    return _change(comment=comment, by=by, html=html, objectives=objectives, note=note)
+
+
+@transaction.atomic
+def comment_set_objectives(
+    *, comment: Comment, by, objectives: Iterable[Objective], note: str = ""
+) -> Comment:
+    """A moderator re-tags a comment (the admin's objectives field): a revision and a log entry,
+    like any moderator's edit; the body stays as it is."""
+    comment = _comment_for_change(comment)
+    if not (permissions.can_moderate(by) and permissions.can_edit(by, comment)):
+        raise PermissionDenied(_("Only moderators can change the objectives of a comment."))
+    return _change(comment=comment, by=by, html=comment.body, objectives=objectives, note=note)
+
+
+def _comment_for_change(comment: Comment) -> Comment:
+    return (
         Comment.objects.select_for_update()
         .select_related("question__consultation")
         .get(pk=comment.pk)
     )
-    if not can_edit(by, comment):
-        raise PermissionDenied(_("You can edit your own comment while the consultation is open."))
-    html = clean_body(body)
+
+
+def _change(
+    *, comment: Comment, by, html: str, objectives: Iterable[Objective], note: str
+) -> Comment:
+    """Store a new version of a locked comment: the old one as a revision, a log entry when a
+    moderator changed someone else's comment. No change, no revision."""
     objectives = list(objectives)
     before = sorted(comment.objectives.values_list("number", flat=True))
     after = sorted(o.number for o in objectives)
@@ -568,8 +460,11 @@ def comment_edit(
         objectives=";".join(map(str, before)),
         edited_by=by,
     )
-    comment.body, comment.edited_at = html, timezone.now()
-    comment.save(update_fields=["body", "edited_at", "updated_at"])
+    fields = ["updated_at"]
+    if html != comment.body:
+        comment.body, comment.edited_at = html, timezone.now()
+        fields += ["body", "edited_at"]
+    comment.save(update_fields=fields)
     comment.objectives.set(objectives)
     if by.pk != comment.author_id:
         _log(actor=by, kind=ModerationAction.Kind.EDIT, comment=comment, note=note)
@@ -583,11 +478,12 @@ def comment_delete(*, comment: Comment, by) -> Comment:
     The record is kept (body and revisions) for the moderators; no row is removed.
     """
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
-    if not can_delete(by, comment):
+    if not permissions.can_delete(by, comment):
         raise PermissionDenied(_("Only the author can delete a comment."))
-    Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.DELETED)
-    comment.status = Comment.Status.DELETED
+    now = timezone.now()
+    Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.DELETED, updated_at=now)
+    comment.status, comment.updated_at = Comment.Status.DELETED, now
     Report.objects.filter(comment=comment, resolution=Report.Resolution.OPEN).update(
-        resolution=Report.Resolution.DISMISSED, resolved_at=timezone.now()
+        resolution=Report.Resolution.DISMISSED, resolved_at=now
     )
     return comment

@@ -1,15 +1,185 @@
-"""Integrity of the comment trees: find corrupt trees from their rows, and rebuild them."""
+"""The comment trees: writing them safely under concurrency (locks, retries), and checking
+and repairing their integrity."""
 
+import contextvars
+import functools
+import logging
+import random
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import transaction
+from django.core.files.storage import Storage
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
 
-from . import services
 from .models import Comment
+
+logger = logging.getLogger(__name__)
+
+# --- Writing trees: locks and retries ---------------------------------------------------------
+
+# Files written by the tree_write transaction under way, as (storage, name): deleted if it
+# does not commit (the storage is not transactional).
+_UNCOMMITTED_FILES: contextvars.ContextVar[list[tuple[Storage, str]] | None] = (
+    contextvars.ContextVar("uncommitted_files", default=None)
+)
+
+
+def delete_if_rolled_back(storage: Storage, name: str) -> None:
+    """Have a file written inside a tree_write transaction deleted should it not commit."""
+    uncommitted = _UNCOMMITTED_FILES.get()
+    if uncommitted is not None:
+        uncommitted.append((storage, name))
+
+
+# PostgreSQL advisory lock keys. A tree's lock uses the two-int form (namespace, tree id), the
+# allocation of new tree ids the one-bigint form: PostgreSQL keeps these two key spaces apart,
+# so no tree id can ever share a key with the allocation lock.
+_NEW_TREE_LOCK = 0x6C6D_0001
+_TREE_LOCK_NAMESPACE = 0x6C6D
+# An author's posts, whatever trees they go to (rate and duplicate checks).
+_AUTHOR_LOCK_NAMESPACE = 0x6C6E
+_TREE_FIELDS = ["tree_id", "lft", "rght", "level", "parent", "status"]
+
+
+def _lock_tree(tree_id: int | None) -> None:
+    """Serialise writes to one comment tree (or to tree-id allocation) until the commit.
+
+    django-mptt computes a new tree id as max + 1 and shifts lft/rght from the values it read,
+    so two concurrent writers could corrupt a tree. SQLite already serialises writers.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if tree_id is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_NEW_TREE_LOCK])
+        else:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TREE_LOCK_NAMESPACE, tree_id])
+
+
+def lock_author(author_id: int) -> None:
+    """Serialise one author's posts until the commit, whatever trees they go to.
+
+    The per-author checks (rate limit, duplicate text) count committed rows: without this lock,
+    posts sent at once into different threads would each pass them. Lock order for every
+    writer: the author first, then trees in ascending id, then the allocation of a new tree id.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_AUTHOR_LOCK_NAMESPACE, author_id])
+
+
+def lock_trees(tree_ids: Iterable[int], *, new_tree: bool = False) -> None:
+    """Lock trees in ascending tree-id order, then (when asked) the allocation of a new tree id.
+
+    One order for every writer, so two writers needing the same trees cannot deadlock; the
+    allocation lock comes last, and a writer holding only that one waits for no tree.
+    """
+    for tree_id in sorted(set(tree_ids)):
+        _lock_tree(tree_id)
+    if new_tree:
+        _lock_tree(None)
+
+
+def lock_trees_of(*nodes: Comment) -> None:
+    """Lock the trees of saved comments, then re-read their positions under the locks.
+
+    Positions read before the lock may be stale. A comment that a moderator moved to another
+    tree meanwhile gets that tree locked too, out of order: PostgreSQL then may detect a
+    deadlock, and tree_write retries.
+    """
+    locked: set[int] = set()
+    while True:
+        lock_trees({node.tree_id for node in nodes} - locked)
+        locked |= {node.tree_id for node in nodes}
+        for node in nodes:
+            node.refresh_from_db(fields=_TREE_FIELDS)
+        if {node.tree_id for node in nodes} <= locked:
+            return
+
+
+class _Counter:
+    """A count shared by threads: tree writes retried since the process started."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def increment(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+TREE_WRITE_RETRIES = _Counter()
+TREE_WRITE_ATTEMPTS = 5
+_RETRYABLE_CODES = {"40P01", "40001"}  # deadlock detected, serialization failure
+_TREE_CONSTRAINTS = {"comment_tree_lft_unique", "comment_tree_rght_unique"}
+
+
+def _is_retryable(exc: Exception) -> bool:
+    cause = exc.__cause__
+    code = getattr(cause, "pgcode", None)
+    if code in _RETRYABLE_CODES:
+        return True
+    # The tree's unique pairs are deferred: a clash shows at the commit, as a unique violation.
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    return code == "23505" and constraint in _TREE_CONSTRAINTS
+
+
+def tree_write(func):
+    """Run a service that writes a comment tree in a transaction, retried a few times when
+    PostgreSQL aborts it (deadlock, serialization failure, tree constraint at the commit).
+
+    Inside a caller's transaction (a test, seed_demo) a retry is impossible, since the failed
+    transaction is the caller's: the service then runs once, in a savepoint.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        # A one-shot iterator would be empty on a second attempt.
+        kwargs = {k: list(v) if isinstance(v, Iterator) else v for k, v in kwargs.items()}
+        for attempt in range(1, TREE_WRITE_ATTEMPTS + 1):
+            written: list[tuple[Storage, str]] = []
+            token = _UNCOMMITTED_FILES.set(written)
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except BaseException as exc:
+                # The transaction rolled back (at the commit, perhaps): its files go too.
+                for storage, name in written:
+                    storage.delete(name)
+                if not isinstance(exc, OperationalError | IntegrityError):
+                    raise
+                if attempt == TREE_WRITE_ATTEMPTS or not _is_retryable(exc):
+                    raise
+                TREE_WRITE_RETRIES.increment()
+                # Jittered, growing pauses, so that the writers that collided do not collide again.
+                delay = random.uniform(0.005, 0.02 * 2**attempt)
+                logger.info(
+                    "%s: attempt %d of %d failed (%s), retrying in %.3f s: %s",
+                    func.__name__,
+                    attempt,
+                    TREE_WRITE_ATTEMPTS,
+                    getattr(exc.__cause__, "pgcode", "?"),
+                    delay,
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                )
+                time.sleep(delay)
+            finally:
+                _UNCOMMITTED_FILES.reset(token)
+
+    return wrapper
+
+
+# --- Integrity: checks and repair ---------------------------------------------------------------
 
 
 class Row(NamedTuple):
@@ -170,7 +340,7 @@ def repair_trees(tree_ids: Iterable[int]) -> list[int]:
     locked: set[int] = set()
     with transaction.atomic():
         while True:
-            services.lock_trees(trees - locked)  # later additions out of order, rarely
+            lock_trees(trees - locked)  # later additions out of order, rarely
             locked |= trees
             rows = fetch_rows()  # read under the locks: no writer changes these trees now
             by_id = {row.id: row for row in rows}
@@ -207,7 +377,7 @@ def repair_trees(tree_ids: Iterable[int]) -> list[int]:
             else:
                 root_tree[root.id] = root.tree_id
         if extra_roots:
-            services.lock_trees((), new_tree=True)
+            lock_trees((), new_tree=True)
             next_id = (Comment.objects.aggregate(top=Max("tree_id"))["top"] or 0) + 1
             for offset, root in enumerate(extra_roots):
                 root_tree[root.id] = next_id + offset

@@ -35,20 +35,18 @@ def _objective_number(raw: str | None) -> tuple[int | None, str]:
 @require_GET
 def consultation_detail(request, slug: str):
     number, filter_error = _objective_number(request.GET.get("objective"))
-    page = selectors.consultation_page(slug=slug, objective_number=number)
+    page = selectors.consultation_page(slug=slug, objective_number=number, viewer=request.user)
     consultation = page.consultation
-    verified = permissions.has_verified_email(request.user)
     return render(
         request,
         "consultations/consultation_detail.html",
         {
             "page": page,
             "consultation": consultation,
-            "can_post": consultation.is_open and verified,
-            "email_verified": verified,
+            "can_post": permissions.can_post(request.user, consultation),
+            "email_verified": permissions.has_verified_email(request.user),
             "filter_error": filter_error,
             "can_export": permissions.can_export(request.user),
-            "can_moderate": permissions.can_moderate_comments(request.user),
             "attachment_help": attachments.limits_help(),
         },
     )
@@ -74,12 +72,18 @@ def comment_form(request, slug: str, number: int):
     )
 
     refusal, rate_limited, duplicate_of = "", False, None
-    try:
-        services.check_can_post(author=request.user, question=question)
-    except PermissionDenied as exc:
-        refusal = str(exc)
+    posting_refusal = permissions.posting_refusal(request.user, consultation)
+    if posting_refusal is not None:
+        refusal = str(posting_refusal)
+    elif request.method == "POST":
+        # Before the form is validated: a flood of posts costs a query each, no parsing.
+        try:
+            services.check_rate_limit(author=request.user)
+        except services.RateLimited as exc:
+            rate_limited = True
+            form.add_error(None, str(exc))
 
-    if request.method == "POST" and not refusal and form.is_valid():
+    if request.method == "POST" and not refusal and not rate_limited and form.is_valid():
         try:
             comment = services.comment_create(
                 question=question,
@@ -138,7 +142,7 @@ def attachment_download(request, pk: int):
     )
     comment = attachment.comment
     public = comment.is_visible and comment.question.consultation.is_published
-    if not public and not permissions.can_download_withheld_attachments(request.user):
+    if not permissions.can_download(request.user, attachment):
         raise Http404(_("No such file."))
     try:
         handle = attachment.file.open("rb")
@@ -167,7 +171,7 @@ def _comment(pk: int, *, published_consultation: bool = True) -> Comment:
 
 
 def _moderator_only(request) -> None:
-    if not permissions.can_moderate_comments(request.user):
+    if not permissions.can_moderate(request.user):
         raise PermissionDenied(_("Only moderators can see this page."))
 
 
@@ -176,7 +180,7 @@ def _moderator_only(request) -> None:
 def comment_edit(request, pk: int):
     """The author edits a comment while the consultation is open; moderators at any time."""
     comment = _comment(pk, published_consultation=False)
-    if not services.can_edit(request.user, comment):
+    if not permissions.can_edit(request.user, comment):
         raise PermissionDenied(_("You can edit your own comment while the consultation is open."))
     by_moderator = request.user.pk != comment.author_id
     data = request.POST if request.method == "POST" else None
@@ -223,7 +227,7 @@ def comment_edit(request, pk: int):
 def comment_delete(request, pk: int):
     """The author withdraws a comment after confirming; its replies stay in place."""
     comment = _comment(pk, published_consultation=False)
-    if not services.can_delete(request.user, comment):
+    if not permissions.can_delete(request.user, comment):
         raise PermissionDenied(_("Only the author can delete a comment."))
     if request.method == "POST":
         services.comment_delete(comment=comment, by=request.user)
@@ -242,12 +246,8 @@ def comment_report(request, pk: int):
     """Any logged-in user reports a comment to the moderators, once, with a reason."""
     comment = _comment(pk)
     form = ReportForm(request.POST if request.method == "POST" else None)
-    refusal = ""
-    if comment.author_id == request.user.pk:
-        refusal = _("This is your own comment: you can edit or delete it instead.")
-    elif not comment.is_visible:
-        refusal = _("This comment is no longer shown, so it cannot be reported.")
-    elif request.method == "POST" and form.is_valid():
+    refusal = permissions.report_refusal(request.user, comment)
+    if not refusal and request.method == "POST" and form.is_valid():
         try:
             services.comment_report(
                 comment=comment,

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Emails caused by a request link to the host it came to (consultations.notifications).
+    "consultations.notifications.RequestBaseURLMiddleware",
 ]
 
 ROOT_URLCONF = "forum.urls"
@@ -83,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "forum.context_processors.permissions_context",
             ],
         },
     },

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from consultations import services
 from consultations.models import Comment
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,61 @@ def test_rate_limited_page_says_why_rather_than_asking_for_corrections(
     html = post(client, question, "Second").content.decode()
     assert "posting faster than the consultation allows" in html
     assert "Please correct the problems below" not in html
+
+
+def test_a_rate_limited_post_is_refused_before_its_body_is_parsed(
+    client, settings, question, user, monkeypatch
+):
+    settings.COMMENT_RATE_LIMITS = ["1/m"]
+    client.force_login(user)
+    assert post(client, question, "The one comment allowed").status_code == 302
+    parsed = []
+    real = services.sanitize_comment
+    monkeypatch.setattr(
+        services, "sanitize_comment", lambda text: parsed.append(text) or real(text)
+    )
+
+    response = post(client, question, "<b>" * 3000 + "heavy markup")
+
+    assert response.status_code == 429
+    assert parsed == []  # refused on a count of rows, without sanitising anything
+    assert "heavy markup</textarea>" in response.content.decode()
+
+
+def test_a_post_is_sanitised_once_per_request(client, question, user, monkeypatch):
+    client.force_login(user)
+    parsed = []
+    real = services.sanitize_comment
+    monkeypatch.setattr(
+        services, "sanitize_comment", lambda text: parsed.append(text) or real(text)
+    )
+
+    assert post(client, question, "Once is <em>enough</em>.").status_code == 302
+
+    assert len(parsed) == 1
+    assert Comment.objects.get().body == "<p>Once is <em>enough</em>.</p>"
+
+
+def test_a_body_that_is_empty_once_sanitised_is_an_error_on_the_body_field(client, question, user):
+    client.force_login(user)
+    response = post(client, question, "<p> </p><b> </b><em></em>")
+    assert response.status_code == 400
+    assert response.context["form"].errors["body"] == ["Write your comment before posting it."]
+    assert Comment.objects.count() == 0
+
+
+def test_the_length_limit_counts_a_browsers_cr_lf_as_one_character(
+    client, settings, question, user
+):
+    # A textarea's maxlength counts a line break as one character; the browser sends CR LF.
+    typed = "x" + "\n".join(["x" * 99] * (settings.COMMENT_MAX_LENGTH // 100))
+    assert len(typed) == settings.COMMENT_MAX_LENGTH
+    client.force_login(user)
+
+    response = post(client, question, typed.replace("\n", "\r\n"))
+
+    assert response.status_code == 302
+    assert Comment.objects.count() == 1
+    one_more = post(client, question, "y" + typed.replace("\n", "\r\n"))
+    assert one_more.status_code == 400
+    assert "20,001 characters long" in one_more.content.decode()

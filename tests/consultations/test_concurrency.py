@@ -40,7 +40,7 @@ def question():
 
 
 def retries() -> int:
-    return services.TREE_WRITE_RETRIES.value
+    return trees.TREE_WRITE_RETRIES.value
 
 
 def in_thread(target, *args):
@@ -210,6 +210,74 @@ def test_many_writers_at_once_keep_every_comment_and_every_tree_intact(question)
     assert rebuilt_rows(tree_ids) == sorted(r[:5] for r in rows)
 
 
+# --- Per-author limits under concurrency ----------------------------------------------------
+
+
+def _all_at_once(jobs) -> tuple[list, list]:
+    """Run each job in its own thread and connection, released together; (results, errors)."""
+    barrier = threading.Barrier(len(jobs), timeout=WAIT)
+    results, errors, lock = [], [], threading.Lock()
+
+    def run(job):
+        try:
+            barrier.wait()
+            result = job()
+            with lock:
+                results.append(result)
+        except BaseException as exc:  # the refusals the test counts
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT * 2)
+    assert not any(thread.is_alive() for thread in threads)
+    return results, errors
+
+
+def test_the_rate_limit_holds_for_replies_sent_at_once_into_different_threads(question, settings):
+    author = create_user(display_name="Fast Replier")
+    owner = create_user(display_name="Thread Owner")
+    roots = [
+        services.comment_create(question=question, author=owner, body=f"Thread {n}")
+        for n in range(10)
+    ]
+    settings.COMMENT_RATE_LIMITS = ["5/m"]
+    jobs = [
+        (lambda n=n: post(question.pk, author.pk, f"Reply {n}", roots[n % 10].pk))
+        for n in range(20)
+    ]
+
+    results, errors = _all_at_once(jobs)
+
+    assert len(results) == 5
+    assert len(errors) == 15 and all(isinstance(e, services.RateLimited) for e in errors)
+    assert Comment.objects.filter(author=author).count() == 5
+    assert trees.check_trees().ok
+
+
+def test_identical_replies_sent_at_once_into_different_threads_store_one(question):
+    author = create_user(display_name="Copy Paster")
+    owner = create_user(display_name="Thread Owner")
+    roots = [
+        services.comment_create(question=question, author=owner, body=f"Thread {n}")
+        for n in range(5)
+    ]
+    jobs = [
+        (lambda r=root: post(question.pk, author.pk, "The same words.", r.pk)) for root in roots
+    ]
+
+    results, errors = _all_at_once(jobs)
+
+    assert len(results) == 1
+    assert len(errors) == 4 and all(isinstance(e, services.DuplicateComment) for e in errors)
+    assert Comment.objects.filter(author=author).count() == 1
+
+
 # --- The locks -------------------------------------------------------------------------------
 
 
@@ -220,14 +288,15 @@ def post(question_pk: int, author_pk: int, body: str, parent_pk: int | None = No
     return services.comment_create(question=question, author=author, body=body, parent=parent)
 
 
-def test_a_reply_waits_for_its_trees_lock_and_other_trees_do_not(question, user):
+def test_a_reply_waits_for_its_trees_lock_and_other_trees_do_not(question, user, other_user):
     root = services.comment_create(question=question, author=user, body="Locked thread")
     other = services.comment_create(question=question, author=user, body="Free thread")
     with transaction.atomic():
-        services.lock_trees([root.tree_id])
+        trees.lock_trees([root.tree_id])
         blocked, blocked_outcome = in_thread(post, question.pk, user.pk, "Waits", root.pk)
         wait_until_blocked(blocked_outcome["pid"], "advisory")
-        free, free_outcome = in_thread(post, question.pk, user.pk, "Passes", other.pk)
+        # Another author: the same one's posts are serialised by the author's lock.
+        free, free_outcome = in_thread(post, question.pk, other_user.pk, "Passes", other.pk)
         free.join(WAIT)
         assert not free.is_alive() and "error" not in free_outcome
         assert blocked.is_alive()
@@ -238,13 +307,13 @@ def test_a_reply_waits_for_its_trees_lock_and_other_trees_do_not(question, user)
     assert trees.check_trees().ok
 
 
-def test_a_new_top_level_comment_waits_for_the_tree_id_allocation_lock(question, user):
+def test_a_new_top_level_comment_waits_for_the_tree_id_allocation_lock(question, user, other_user):
     existing = services.comment_create(question=question, author=user, body="Existing")
     with transaction.atomic():
-        services.lock_trees((), new_tree=True)
+        trees.lock_trees((), new_tree=True)
         blocked, blocked_outcome = in_thread(post, question.pk, user.pk, "New thread")
         wait_until_blocked(blocked_outcome["pid"], "advisory")
-        reply, reply_outcome = in_thread(post, question.pk, user.pk, "Reply", existing.pk)
+        reply, reply_outcome = in_thread(post, question.pk, other_user.pk, "Reply", existing.pk)
         reply.join(WAIT)
         assert not reply.is_alive() and "error" not in reply_outcome
         assert blocked.is_alive()
@@ -260,7 +329,7 @@ def test_a_new_top_level_comment_waits_for_the_tree_id_allocation_lock(question,
 def test_a_real_deadlock_is_retried_and_the_reply_saved_once(question, user, caplog):
     root = services.comment_create(question=question, author=user, body="Root")
     before = retries()
-    caplog.set_level(logging.INFO, logger="consultations.services")
+    caplog.set_level(logging.INFO, logger="consultations.trees")
     with transaction.atomic(), connection.cursor() as cursor:
         # This transaction holds the root's row; the writer takes the tree lock, then waits
         # for the row (its insert shifts the root's rght) ...
@@ -270,7 +339,7 @@ def test_a_real_deadlock_is_retried_and_the_reply_saved_once(question, user, cap
         # ... and now this one waits for the tree lock: a cycle. The writer's deadlock check
         # runs first (deadlock_timeout, 1 s by default, 10 s here), so PostgreSQL aborts it.
         cursor.execute("SET LOCAL deadlock_timeout = '10s'")
-        services.lock_trees([root.tree_id])
+        trees.lock_trees([root.tree_id])
     writer.join(WAIT)
     assert "error" not in outcome, outcome.get("error")
     assert retries() == before + 1
@@ -287,7 +356,7 @@ def test_a_tree_constraint_broken_at_the_commit_is_retried(question, user):
     second = services.comment_create(question=question, author=user, body="2", parent=root)
     attempts = []
 
-    @services.tree_write
+    @trees.tree_write
     def clumsy_write():
         attempts.append(1)
         if len(attempts) == 1:  # a duplicate lft, refused only at the commit
@@ -302,7 +371,7 @@ def test_a_tree_constraint_broken_at_the_commit_is_retried(question, user):
 def test_other_integrity_errors_are_not_retried(question):
     attempts = []
 
-    @services.tree_write
+    @trees.tree_write
     def duplicate_question():
         attempts.append(1)
         Question.objects.create(consultation=question.consultation, number=1, text="Again")
@@ -328,7 +397,7 @@ def test_files_of_an_attempt_refused_at_the_commit_are_removed(question, user, s
     upload = SimpleUploadedFile("report.pdf", pdf, content_type="application/pdf")
     attempts = []
 
-    @services.tree_write
+    @trees.tree_write
     def write_with_a_file():
         attempts.append(1)
         services._store_attachments(comment=first, files=[upload])

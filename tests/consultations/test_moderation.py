@@ -4,7 +4,7 @@ import csv
 import io
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 
 from consultations import services
 from consultations.models import Comment, ModerationAction, Report
@@ -63,7 +63,8 @@ def test_own_comment_cannot_be_reported(client, question, user, post_comment):
     comment = post_comment(question=question, author=user)
     client.force_login(user)
     assert client.post(report_url(comment), {"reason": "spam"}).status_code == 403
-    with pytest.raises(ValidationError):
+    # The service refuses it too, whoever calls it (the rule lives in permissions.py).
+    with pytest.raises(PermissionDenied):
         services.comment_report(comment=comment, reporter=user, reason="spam")
     assert Report.objects.count() == 0
 
