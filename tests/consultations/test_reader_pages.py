@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import StakeholderType
-from consultations.models import Report
+from consultations.models import Question, Report
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +81,107 @@ def test_comment_quote_and_moderation_queue_show_the_stakeholder_type(
 
     assert "City of Lyon (Local or regional government) wrote on" in moderate
     assert "City of Lyon" in queue and "Local or regional government</span>" in queue
+
+
+def test_posting_confirmation_shows_once_inside_the_new_comment(
+    client, consultation, question, user
+):
+    client.force_login(user)
+
+    response = client.post(
+        f"/consultations/{consultation.slug}/questions/{question.number}/comment/",
+        {"body": "Firewalls between services and immigration enforcement."},
+    )
+    comment = question.comments.get()
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#comment-{comment.pk}")
+
+    html = _html(client, response["Location"])
+    assert html.count("Your comment has been posted.") == 1
+    assert "Your comment has been posted." in _article(html, comment)
+    # Seen once: a reload shows it no more.
+    assert "Your comment has been posted." not in _html(client, consultation.get_absolute_url())
+
+
+def test_edit_confirmation_shows_inside_the_edited_comment(
+    client, consultation, question, user, post_comment
+):
+    comment = post_comment(question=question, author=user, body="First version")
+    client.force_login(user)
+
+    response = client.post(f"/consultations/comments/{comment.pk}/edit/", {"body": "Second"})
+    assert response["Location"].endswith(f"#comment-{comment.pk}")
+
+    html = _html(client, response["Location"])
+    assert html.count("Your changes have been saved.") == 1
+    assert "Your changes have been saved." in _article(html, comment)
+
+
+def test_other_messages_still_show_at_the_top_of_the_consultation_page(
+    client, consultation, question, user, post_comment
+):
+    comment = post_comment(question=question, author=user)
+    client.force_login(user)
+
+    response = client.post(f"/consultations/comments/{comment.pk}/delete/")
+
+    html = _html(client, response["Location"])
+    assert html.count("Your comment has been deleted.") == 1
+    assert html.index("Your comment has been deleted.") < html.index('id="questions"')
+
+
+def test_question_heading_links_to_its_comment_form(
+    client, consultation, question, user, other_user, post_comment
+):
+    post_comment(question=question, author=other_user)  # the form is after a thread, folded
+    client.force_login(user)
+
+    html = _html(client, consultation.get_absolute_url())
+
+    section = html[html.index('id="question-1"') :]
+    link = '<a class="question__compose-link" href="#question-1-form">Comment on question 1</a>'
+    assert link in section
+    assert section.index(link) < section.index('class="thread"')
+    assert 'id="question-1-form"' in section
+
+
+def test_anonymous_reader_gets_a_log_in_link_beside_each_question(client, consultation, question):
+    html = _html(client, consultation.get_absolute_url())
+
+    login = (
+        f'href="/accounts/login/?next={consultation.get_absolute_url()}%23question-1">'
+        "Log in to comment on question 1</a>"
+    )
+    assert login in html
+    assert "Log in to post a comment" in html  # the notice under the question stays
+
+
+def test_question_shows_who_posed_it_and_when(client, consultation, question, question2, moderator):
+    question.created_by = moderator
+    question.save()
+
+    html = _html(client, consultation.get_absolute_url())
+
+    first = html[html.index('id="question-1"') : html.index('id="question-2"')]
+    second = html[html.index('id="question-2"') :]
+    when = question.created_at.strftime("%Y")
+    assert "Posed by Mira Moderator on" in first and when in first
+    assert f'<time datetime="{question.created_at.isoformat()}' in first
+    assert "Posed on" in second and "Posed by" not in second
+
+
+def test_question_authors_add_no_query_per_question(
+    client, consultation, question, make_user, moderator
+):
+    question.created_by = moderator
+    question.save()
+    url = consultation.get_absolute_url()
+    with CaptureQueriesContext(connection) as few:
+        _html(client, url)
+    for number in range(2, 8):
+        Question.objects.create(
+            consultation=consultation, number=number, text="Q?", created_by=make_user()
+        )
+    with CaptureQueriesContext(connection) as many:
+        _html(client, url)
+    assert len(many) == len(few)
