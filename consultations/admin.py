@@ -64,6 +64,7 @@ class ConsultationAdminForm(forms.ModelForm):
             "slug",
             "description",
             "is_published",
+            "language",
             "opens_at",
             "closes_at",
             "objectives",
@@ -86,7 +87,7 @@ class ConsultationAdmin(admin.ModelAdmin):
     filter_horizontal = ("objectives", "moderators")
     readonly_fields = ("links",)
     fieldsets = (
-        (None, {"fields": ("title", "slug", "description", "is_published", "links")}),
+        (None, {"fields": ("title", "slug", "language", "description", "is_published", "links")}),
         (_("Period"), {"fields": ("opens_at", "closes_at")}),
         (_("Focus and moderation"), {"fields": ("objectives", "moderators")}),
     )
