@@ -10,6 +10,11 @@ from django.utils.translation import pgettext_lazy
 class User(AbstractUser):
     """Login is by email (django-allauth); the public name lives on the profile."""
 
+    def __str__(self) -> str:
+        # How the admin names a user (moderator choices, authors, logs): who, and which account.
+        # Lists of users select_related("profile"), or this is a query per user.
+        return f"{self.display_name} <{self.email}>" if self.email else self.display_name
+
     @property
     def display_name(self) -> str:
         profile = getattr(self, "profile", None)
