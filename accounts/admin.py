@@ -18,8 +18,8 @@ class ProfileInline(admin.StackedInline):
 class UserAdmin(DjangoUserAdmin):
     inlines = [ProfileInline]
     list_display = [
-        "email",
         "display_name",
+        "email",
         "organisation",
         "stakeholder_type",
         "is_staff",
@@ -32,7 +32,7 @@ class UserAdmin(DjangoUserAdmin):
         "profile__display_name",
         "profile__organisation",
     ]
-    ordering = ["email"]
+    ordering = ["profile__display_name", "email"]
 
     @admin.display(description=_("Display name"), ordering="profile__display_name")
     def display_name(self, obj: User) -> str:

@@ -4,10 +4,16 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
     """Login is by email (django-allauth); the public name lives on the profile."""
+
+    def __str__(self) -> str:
+        # How the admin names a user (moderator choices, authors, logs): who, and which account.
+        # Lists of users select_related("profile"), or this is a query per user.
+        return f"{self.display_name} <{self.email}>" if self.email else self.display_name
 
     @property
     def display_name(self) -> str:
@@ -20,6 +26,17 @@ class User(AbstractUser):
     def organisation(self) -> str:
         profile = getattr(self, "profile", None)
         return profile.organisation if profile is not None else ""
+
+    # The stakeholder type beside a comment's byline; empty without a profile.
+    @property
+    def stakeholder_label(self) -> str:
+        profile = getattr(self, "profile", None)
+        return profile.get_stakeholder_type_display() if profile is not None else ""
+
+    @property
+    def stakeholder_short_label(self) -> str:
+        profile = getattr(self, "profile", None)
+        return profile.stakeholder_short_label if profile is not None else ""
 
 
 def user_display(user) -> str:
@@ -39,6 +56,25 @@ class StakeholderType(models.TextChoices):
     TRADE_UNION = "trade_union", _("Trade union")
     OTHER = "other", _("Other")
 
+    @property
+    def short_label(self) -> str:
+        """A few words for a comment's byline; the full label goes in its title."""
+        return str(_SHORT_LABELS[self])
+
+
+_SHORT_LABELS = {
+    StakeholderType.MEMBER_STATE: _("Member State"),
+    StakeholderType.UN_SYSTEM: pgettext_lazy("stakeholder type, short", "UN"),
+    StakeholderType.INTERGOVERNMENTAL: pgettext_lazy("stakeholder type, short", "IGO"),
+    StakeholderType.CIVIL_SOCIETY: _("Civil society"),
+    StakeholderType.MIGRANT_DIASPORA: pgettext_lazy("stakeholder type, short", "Migrant/diaspora"),
+    StakeholderType.ACADEMIA: _("Academia"),
+    StakeholderType.PRIVATE_SECTOR: _("Private sector"),
+    StakeholderType.LOCAL_GOVERNMENT: pgettext_lazy("stakeholder type, short", "Local government"),
+    StakeholderType.TRADE_UNION: _("Trade union"),
+    StakeholderType.OTHER: _("Other"),
+}
+
 
 class Profile(models.Model):
     user = models.OneToOneField(
@@ -57,3 +93,10 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def stakeholder_short_label(self) -> str:
+        try:
+            return StakeholderType(self.stakeholder_type).short_label
+        except ValueError:  # a type no longer offered
+            return self.stakeholder_type

@@ -10,8 +10,10 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
@@ -48,12 +50,73 @@ class ObjectiveAdmin(admin.ModelAdmin):
         return False
 
 
+class QuestionInlineForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = ("number", "text", "created_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left blank, the formset gives the next free number (QuestionFormSet.clean).
+        self.fields["number"].required = False
+        self.fields["number"].help_text = gettext("Left blank: the next number.")
+
+
+class QuestionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Number the questions left without one after the highest number in use."""
+        # Saved questions count even when unchanged; untouched empty rows do not.
+        forms_kept = [
+            f
+            for f in self.forms
+            if hasattr(f, "cleaned_data")
+            and (f.instance.pk or f.has_changed())
+            and not self._should_delete_form(f)
+        ]
+        used = {f.cleaned_data.get("number") for f in forms_kept} - {None}
+        if self.instance.pk:
+            used |= set(
+                self.instance.questions.exclude(
+                    pk__in=[f.instance.pk for f in self.forms if f.instance.pk]
+                ).values_list("number", flat=True)
+            )
+        following = max(used, default=0) + 1
+        for form in forms_kept:
+            if form.cleaned_data.get("number") is None:
+                form.cleaned_data["number"] = form.instance.number = following
+                following += 1
+        super().clean()
+
+
 class QuestionInline(admin.StackedInline):
     model = Question
+    form = QuestionInlineForm
+    formset = QuestionFormSet
     fields = ("number", "text", "created_by", "created_at")
     readonly_fields = ("created_by",)
     ordering = ("number",)
-    extra = 0
+
+    def get_queryset(self, request):
+        # created_by is shown by its name (User.__str__ reads the profile).
+        return super().get_queryset(request).select_related("created_by__profile")
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new consultation usually gets a few questions at once; a saved one, one more.
+        return 3 if obj is None else 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        numbers = obj.questions.values_list("number", flat=True) if obj is not None else []
+        first = max(numbers, default=0) + 1
+        initial = [{"number": first + i} for i in range(formset.extra)]
+
+        class NumberedQuestionFormSet(formset):
+            # The empty rows come numbered in order: 1, 2, 3 or the next after the last.
+            def __init__(self, *args, **kwargs):
+                kwargs.setdefault("initial", initial)
+                super().__init__(*args, **kwargs)
+
+        return NumberedQuestionFormSet
 
 
 class ConsultationAdminForm(forms.ModelForm):
@@ -64,6 +127,7 @@ class ConsultationAdminForm(forms.ModelForm):
             "slug",
             "description",
             "is_published",
+            "language",
             "opens_at",
             "closes_at",
             "objectives",
@@ -86,7 +150,7 @@ class ConsultationAdmin(admin.ModelAdmin):
     filter_horizontal = ("objectives", "moderators")
     readonly_fields = ("links",)
     fieldsets = (
-        (None, {"fields": ("title", "slug", "description", "is_published", "links")}),
+        (None, {"fields": ("title", "slug", "language", "description", "is_published", "links")}),
         (_("Period"), {"fields": ("opens_at", "closes_at")}),
         (_("Focus and moderation"), {"fields": ("objectives", "moderators")}),
     )
@@ -129,6 +193,30 @@ class ConsultationAdmin(admin.ModelAdmin):
             gettext("Download comments (CSV)"),
         )
 
+    # After the admin's own "was added/changed successfully" message.
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        self._view_on_site_message(request, obj)
+        return response
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        self._view_on_site_message(request, obj)
+        return response
+
+    def _view_on_site_message(self, request, obj: Consultation) -> None:
+        """After a save, the way to the page participants see (only published ones are shown)."""
+        if obj.is_published:
+            message = format_html(
+                '{} <a href="{}">{}</a>',
+                gettext("Participants see it at"),
+                obj.get_absolute_url(),
+                gettext("View on site"),
+            )
+        else:
+            message = gettext("Not published: participants will see it once it is published.")
+        self.message_user(request, message, messages.INFO)
+
     def save_formset(self, request, form, formset, change):
         questions = formset.save(commit=False)
         for question in questions:
@@ -170,7 +258,7 @@ def _question_label(question: Question) -> str:
 
 @admin.register(Comment)
 class CommentAdmin(MPTTModelAdmin):
-    list_display = ("excerpt", "author_name", "question_label", "status", "created_at")
+    list_display = ("excerpt", "author_name", "question_label", "status", "posted")
     list_filter = (
         ("question__consultation", admin.RelatedOnlyFieldListFilter),
         QuestionFilter,
@@ -232,7 +320,27 @@ class CommentAdmin(MPTTModelAdmin):
 
     @admin.display(description=_("Question"), ordering="question__number")
     def question_label(self, obj: Comment) -> str:
-        return _question_label(obj.question)
+        # Short in the list (the full name in its title): the excerpt needs the width.
+        title = obj.question.consultation.title
+        return format_html(
+            '<span title="{}">Q{} · {}</span>',
+            _question_label(obj.question),
+            obj.question.number,
+            Truncator(title).chars(24),
+        )
+
+    @admin.display(description=_("Posted"), ordering="created_at")
+    def posted(self, obj: Comment) -> str:
+        # A fixed-width, sortable form ("2026-11-05 14:32") that never wraps or truncates.
+        return timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M")
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def changelist_view(self, request, extra_context=None):
+        # Beside the filters, the navigation sidebar would leave the columns half the width.
+        extra_context = {**(extra_context or {}), "is_nav_sidebar_enabled": False}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("Body"))
     def rendered_body(self, obj: Comment) -> str:
@@ -456,4 +564,4 @@ class ReportAdmin(ReadOnlyAdmin):
 @admin.register(CommentRevision)
 class CommentRevisionAdmin(ReadOnlyAdmin):
     list_display = ("comment_link", "replaced_at", "edited_by")
-    list_select_related = ("edited_by",)
+    list_select_related = ("edited_by__profile",)

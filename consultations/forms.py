@@ -135,7 +135,8 @@ class ModerationNoteForm(forms.Form):
 class HideForm(ModerationNoteForm):
     reason = forms.ChoiceField(
         label=_("Reason shown in place of the comment"),
-        choices=ModerationReason.choices,
+        # No reason preselected: hiding as "Spam" by default would be a decision nobody made.
+        choices=[("", _("Choose a reason…")), *ModerationReason.choices],
         error_messages={"required": _("Choose why the comment is hidden.")},
     )
 

@@ -93,6 +93,17 @@ class Consultation(models.Model):
     is_published = models.BooleanField(
         _("published"), default=False, help_text=_("Only published consultations are listed.")
     )
+    # Pages mark the consultation's own texts with it (lang), for screen readers' pronunciation,
+    # hyphenation and translation tools; the interface around them keeps the reader's language.
+    language = models.CharField(
+        _("language of its texts"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_(
+            "The language the description and questions are written in, and comments expected in."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -98,7 +98,7 @@ def consultation_page(
     consultation = _published_consultation(slug)
     objectives = all_objectives()
     objective = next((o for o in objectives if o.number == objective_number), None)
-    questions = list(consultation.questions.all())
+    questions = list(consultation.questions.select_related("created_by__profile"))
 
     comments = (
         Comment.objects.filter(question__consultation=consultation)

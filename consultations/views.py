@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import attachments, export, permissions, selectors, services
+from . import attachments, export, notices, permissions, selectors, services
 from .forms import CommentForm, HideForm, ModerationNoteForm, ReportForm
 from .models import Attachment, Comment, Consultation, Report
 from .sanitize import editable_text
@@ -37,6 +37,7 @@ def consultation_detail(request, slug: str):
     number, filter_error = _objective_number(request.GET.get("objective"))
     page = selectors.consultation_page(slug=slug, objective_number=number, viewer=request.user)
     consultation = page.consultation
+    page_messages, confirmation = notices.split_messages(request, page)
     return render(
         request,
         "consultations/consultation_detail.html",
@@ -48,6 +49,9 @@ def consultation_detail(request, slug: str):
             "filter_error": filter_error,
             "can_export": permissions.can_export(request.user),
             "attachment_help": attachments.limits_help(),
+            # The confirmation of a post or edit shows in the comment; base.html shows the rest.
+            "messages": page_messages,
+            "confirmation": confirmation,
         },
     )
 
@@ -104,7 +108,7 @@ def comment_form(request, slug: str, number: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Your comment has been posted."))
+            notices.confirm_beside(request, comment, _("Your comment has been posted."))
             return redirect(comment.get_absolute_url())
 
     if request.method == "GET":
@@ -205,7 +209,7 @@ def comment_edit(request, pk: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Your changes have been saved."))
+            notices.confirm_beside(request, comment, _("Your changes have been saved."))
             return redirect(comment.get_absolute_url())
     return render(
         request,

@@ -1,12 +1,28 @@
 """Root URLs."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
 
+
+class FaviconRedirect(RedirectView):
+    # Resolved per request: the hashed static name is known only once collectstatic has run.
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("favicon.svg")
+
+
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page says. Not permanent: the static file's
+    # hashed name changes with its content.
+    path(
+        "favicon.ico",
+        FaviconRedirect.as_view(),
+        name="favicon",
+    ),
     path("consultations/", include("consultations.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

@@ -96,6 +96,8 @@ def _comment(w):
 EXPECTATIONS: dict[str, Case] = {
     # Site pages
     "home": Case(PUBLIC),
+    # The site icon, among the static files.
+    "favicon": Case(by_role(Redirect("/static/favicon.svg"))),
     "consultations:detail": Case(PUBLIC, _slug),
     "consultations:export": Case(STAFF_ONLY, _slug),
     "consultations:comment": Case(

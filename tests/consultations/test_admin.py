@@ -54,6 +54,7 @@ def test_moderator_creates_a_consultation_with_numbered_questions(client, modera
             "slug": "pathways-review",
             "description": "Intro <script>alert(1)</script>\n\nSecond paragraph",
             "is_published": "on",
+            "language": "en",
             "opens_at_0": "2026-01-01",
             "opens_at_1": "09:00:00",
             "closes_at_0": "2026-02-01",
