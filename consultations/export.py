@@ -10,7 +10,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import Comment, Consultation, ModerationAction
-from .sanitize import html_to_text
 
 COLUMNS = [
     "id",
@@ -136,7 +135,7 @@ def iter_rows(
             _iso_utc(comment.created_at),
             ";".join(str(n) for n in sorted(o.number for o in comment.objectives.all())),
             comment.status,
-            "" if deleted else html_to_text(comment.body),
+            "" if deleted else comment.body_text,
             f"{consultation_url}#{comment.anchor}",
             "" if deleted else " ".join(files),
         ]

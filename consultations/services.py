@@ -365,7 +365,9 @@ def comment_create(
     # cannot both pass.
     check_rate_limit(author=author)
     check_duplicate(author=author, question=question, html=html)
-    comment = Comment(question=question, parent=parent, author=author, body=html)
+    comment = Comment(
+        question=question, parent=parent, author=author, body=html, body_text=html_to_text(html)
+    )
     comment.save()
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
@@ -442,7 +444,7 @@ def _notify_author_of_hiding(comment: Comment, reason: str) -> None:
         "author": author,
         "reason": ModerationReason(reason).label,
         "url": settings.SITE_URL + comment.get_absolute_url(),
-        "excerpt": html_to_text(comment.body)[:400],
+        "excerpt": comment.body_text[:400],
     }
     subject = render_to_string("consultations/email/comment_hidden_subject.txt", context)
     body = render_to_string("consultations/email/comment_hidden_message.txt", context)
@@ -568,8 +570,8 @@ def comment_edit(
         objectives=";".join(map(str, before)),
         edited_by=by,
     )
-    comment.body, comment.edited_at = html, timezone.now()
-    comment.save(update_fields=["body", "edited_at", "updated_at"])
+    comment.body, comment.body_text, comment.edited_at = html, html_to_text(html), timezone.now()
+    comment.save(update_fields=["body", "body_text", "edited_at", "updated_at"])
     comment.objectives.set(objectives)
     if by.pk != comment.author_id:
         _log(actor=by, kind=ModerationAction.Kind.EDIT, comment=comment, note=note)
