@@ -31,7 +31,7 @@ from .models import (
     Question,
     Report,
 )
-from .sanitize import html_to_text, sanitize_description
+from .sanitize import sanitize_description
 
 
 @admin.register(Objective)
@@ -311,7 +311,7 @@ class CommentAdmin(MPTTModelAdmin):
 
     @admin.display(description=_("Comment"))
     def excerpt(self, obj: Comment) -> str:
-        text = html_to_text(obj.body)
+        text = obj.body_text
         return text if len(text) <= 90 else text[:89] + "…"
 
     @admin.display(description=_("Author"), ordering="author__profile__display_name")
@@ -432,7 +432,7 @@ class CommentAdmin(MPTTModelAdmin):
                 .select_related("author__profile")
             )
             field.label_from_instance = lambda c: (
-                f"{'· ' * c.level}#{c.pk} {c.author.display_name}: {html_to_text(c.body)[:60]}"
+                f"{'· ' * c.level}#{c.pk} {c.author.display_name}: {c.body_text[:60]}"
             )
 
     @admin.display(description=_("Position"))

@@ -1,7 +1,8 @@
 """The CSV exports for staff: a consultation's comments (web and command) and the moderation log."""
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -10,7 +11,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import Comment, Consultation, ModerationAction
-from .sanitize import html_to_text
 
 COLUMNS = [
     "id",
@@ -43,29 +43,114 @@ BOM = "\ufeff"
 
 
 class ExportFilterError(ValueError):
-    """A filter that names no question of the consultation, or no GCM objective."""
+    """A filter that is not a number, names no question of the consultation, or no objective.
+
+    Carries one message for the user per bad filter.
+    """
+
+    def __init__(self, messages: list[str]):
+        super().__init__(" ".join(messages))
+        self.messages = messages
 
 
-def check_filters(
-    consultation: Consultation,
-    *,
-    question_number: int | None = None,
-    objective_number: int | None = None,
-) -> None:
-    """Raise ExportFilterError with a message for the user when a filter matches nothing."""
-    if objective_number is not None and objective_number not in OBJECTIVE_NUMBERS:
-        raise ExportFilterError(
-            _("There is no objective %(number)s: objectives are numbered 1 to 23.")
-            % {"number": objective_number}
+# A question number the database column (PositiveSmallIntegerField) can hold.
+_MAX_QUESTION_NUMBER = 32767
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """What a comments export is narrowed to. Build it with from_query() (the web download's
+    query string) or from_options() (the export_comments command): both parse and check the raw
+    values with parse(), so the same input gets the same answer on either path."""
+
+    question_number: int | None = None
+    objective_number: int | None = None
+    include_hidden: bool = True
+
+    @classmethod
+    def from_query(cls, consultation: Consultation, query: Mapping[str, str]) -> "ExportFilters":
+        """From ?question=N&objective=N&hidden=0|1 (e.g. request.GET)."""
+        return cls.parse(
+            consultation,
+            question=query.get("question"),
+            objective=query.get("objective"),
+            hidden=query.get("hidden"),
         )
-    if (
-        question_number is not None
-        and not consultation.questions.filter(number=question_number).exists()
-    ):
-        raise ExportFilterError(
-            _("Consultation “%(slug)s” has no question %(number)s.")
-            % {"slug": consultation.slug, "number": question_number}
+
+    @classmethod
+    def from_options(cls, consultation: Consultation, options: Mapping) -> "ExportFilters":
+        """From export_comments' --question N, --objective N and --exclude-hidden."""
+        return cls.parse(
+            consultation,
+            question=options.get("question"),
+            objective=options.get("objective"),
+            hidden="0" if options.get("exclude_hidden") else None,
         )
+
+    @classmethod
+    def parse(
+        cls,
+        consultation: Consultation,
+        *,
+        question: object = None,
+        objective: object = None,
+        hidden: object = None,
+    ) -> "ExportFilters":
+        """Raw values (text, numbers or None for "not given") to filters, or ExportFilterError
+        listing every bad one."""
+        errors: list[str] = []
+        question_number = _number(
+            question, _("The question filter must be a number, not “%(value)s”."), errors
+        )
+        objective_number = _number(
+            objective, _("The objective filter must be a number, not “%(value)s”."), errors
+        )
+        if objective_number is not None and objective_number not in OBJECTIVE_NUMBERS:
+            errors.append(
+                _("There is no objective %(number)s: objectives are numbered 1 to 23.")
+                % {"number": objective_number}
+            )
+        if question_number is not None and not (
+            question_number <= _MAX_QUESTION_NUMBER
+            and consultation.questions.filter(number=question_number).exists()
+        ):
+            errors.append(
+                _("Consultation “%(slug)s” has no question %(number)s.")
+                % {"slug": consultation.slug, "number": question_number}
+            )
+        hidden = "" if hidden is None else str(hidden).strip()
+        if hidden not in ("", "0", "1"):
+            errors.append(
+                _(
+                    "The hidden filter must be 0 (leave out hidden comments) or 1 (include "
+                    "them), not “%(value)s”."
+                )
+                % {"value": hidden}
+            )
+        if errors:
+            raise ExportFilterError(errors)
+        return cls(
+            question_number=question_number,
+            objective_number=objective_number,
+            include_hidden=hidden != "0",
+        )
+
+
+NO_FILTERS = ExportFilters()
+
+
+def _number(raw: object, message: str, errors: list[str]) -> int | None:
+    """A filter's whole number, None when not given; appends message to errors when not one."""
+    if raw is None or isinstance(raw, int):
+        return raw
+    text = str(raw).strip()
+    if not text:
+        return None
+    # ASCII digits only: int() would also take "+3", " 3", "٣" and "1_000".
+    if not text.isascii() or not text.isdigit():
+        errors.append(message % {"value": text})
+        return None
+    return int(text)
 
 
 def _neutralise(value: object) -> object:
@@ -81,15 +166,15 @@ def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _comments(consultation, *, question_number, objective_number, include_hidden):
+def _comments(consultation: Consultation, filters: ExportFilters):
     comments = Comment.objects.filter(question__consultation=consultation)
-    if not include_hidden:
+    if not filters.include_hidden:
         comments = comments.exclude(status=Comment.Status.HIDDEN)
-    if question_number is not None:
-        comments = comments.filter(question__number=question_number)
-    if objective_number is not None:
+    if filters.question_number is not None:
+        comments = comments.filter(question__number=filters.question_number)
+    if filters.objective_number is not None:
         # Objective numbers are unique, so this join adds no duplicate rows.
-        comments = comments.filter(objectives__number=objective_number)
+        comments = comments.filter(objectives__number=filters.objective_number)
     return (
         comments.select_related("question", "author__profile")
         .prefetch_related("objectives", "attachments")
@@ -98,26 +183,16 @@ def _comments(consultation, *, question_number, objective_number, include_hidden
 
 
 def iter_rows(
-    consultation: Consultation,
-    *,
-    question_number: int | None = None,
-    objective_number: int | None = None,
-    include_hidden: bool = True,
-    base_url: str,
+    consultation: Consultation, filters: ExportFilters = NO_FILTERS, *, base_url: str
 ) -> Iterator[list]:
-    """The data rows (no header) in thread order; hidden comments unless include_hidden=False.
+    """The data rows (no header) in thread order; hidden comments unless filters exclude them.
 
     A comment its author deleted keeps its row (replies point at it) but not its text or files.
     """
     # Built once: comment.get_absolute_url() would fetch the consultation for every row.
     consultation_url = base_url.rstrip("/") + consultation.get_absolute_url()
     base = base_url.rstrip("/")
-    comments = _comments(
-        consultation,
-        question_number=question_number,
-        objective_number=objective_number,
-        include_hidden=include_hidden,
-    )
+    comments = _comments(consultation, filters)
     for comment in comments.iterator(chunk_size=CHUNK_SIZE):
         author = comment.author
         profile = getattr(author, "profile", None)
@@ -136,7 +211,7 @@ def iter_rows(
             _iso_utc(comment.created_at),
             ";".join(str(n) for n in sorted(o.number for o in comment.objectives.all())),
             comment.status,
-            "" if deleted else html_to_text(comment.body),
+            "" if deleted else comment.body_text,
             f"{consultation_url}#{comment.anchor}",
             "" if deleted else " ".join(files),
         ]
@@ -168,57 +243,31 @@ def _csv_lines(header: list[str], rows) -> Iterator[str]:
 
 
 def iter_csv(
-    consultation: Consultation,
-    *,
-    question_number: int | None = None,
-    objective_number: int | None = None,
-    include_hidden: bool = True,
-    base_url: str,
+    consultation: Consultation, filters: ExportFilters = NO_FILTERS, *, base_url: str
 ) -> Iterator[str]:
     """The whole file, one line at a time: the UTF-8 BOM, the header, then one line per comment."""
-    yield from _csv_lines(
-        COLUMNS,
-        iter_rows(
-            consultation,
-            question_number=question_number,
-            objective_number=objective_number,
-            include_hidden=include_hidden,
-            base_url=base_url,
-        ),
-    )
+    yield from _csv_lines(COLUMNS, iter_rows(consultation, filters, base_url=base_url))
 
 
 def write_csv(
     stream: TextIO,
     consultation: Consultation,
+    filters: ExportFilters = NO_FILTERS,
     *,
-    question_number: int | None = None,
-    objective_number: int | None = None,
-    include_hidden: bool = True,
     base_url: str,
 ) -> None:
     """Write the same text as iter_csv() to a text stream (open files with newline="")."""
-    for line in iter_csv(
-        consultation,
-        question_number=question_number,
-        objective_number=objective_number,
-        include_hidden=include_hidden,
-        base_url=base_url,
-    ):
+    for line in iter_csv(consultation, filters, base_url=base_url):
         stream.write(line)
 
 
-def csv_filename(
-    consultation: Consultation,
-    question_number: int | None = None,
-    objective_number: int | None = None,
-) -> str:
+def csv_filename(consultation: Consultation, filters: ExportFilters = NO_FILTERS) -> str:
     """E.g. safe-borders-q2-obj10-comments-2026-11-23.csv (today's date)."""
     parts = [consultation.slug]
-    if question_number is not None:
-        parts.append(f"q{question_number}")
-    if objective_number is not None:
-        parts.append(f"obj{objective_number}")
+    if filters.question_number is not None:
+        parts.append(f"q{filters.question_number}")
+    if filters.objective_number is not None:
+        parts.append(f"obj{filters.objective_number}")
     parts.append(f"comments-{timezone.localdate().isoformat()}")
     return "-".join(parts) + ".csv"
 

@@ -1,6 +1,5 @@
 """Data of a consultation: GCM objectives, consultations, numbered questions and comment trees."""
 
-import re
 import uuid
 
 from django.conf import settings
@@ -18,7 +17,6 @@ from . import attachments
 
 # A body whose text is longer than this is collapsed behind "Read more".
 LONG_BODY_CHARS = 1000
-_TAG = re.compile(r"<[^>]*>")
 
 
 class Objective(models.Model):
@@ -216,6 +214,9 @@ class Comment(MPTTModel):
     )
     # Sanitised HTML: written only through consultations.services, which calls sanitize.
     body = models.TextField()
+    # The body's plain text (sanitize.html_to_text), computed with it on write, so the export,
+    # the admin list and "Read more" never parse HTML per row.
+    body_text = models.TextField(blank=True, default="", editable=False)
     objectives = models.ManyToManyField(Objective, blank=True, related_name="comments")
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PUBLISHED, db_index=True
@@ -276,8 +277,7 @@ class Comment(MPTTModel):
 
     @property
     def is_long(self) -> bool:
-        # Stored bodies are sanitised HTML, so dropping tags leaves the visible text.
-        return len(self.body) > LONG_BODY_CHARS and len(_TAG.sub("", self.body)) > LONG_BODY_CHARS
+        return len(self.body_text) > LONG_BODY_CHARS
 
 
 class CommentRevision(models.Model):

@@ -16,7 +16,6 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import Comment, ModerationReason
-from .sanitize import html_to_text
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def comment_hidden(*, comment: Comment, reason: str) -> None:
             "author": author,
             "reason": reason_label,
             "url": url,
-            "excerpt": html_to_text(comment.body)[:400],
+            "excerpt": comment.body_text[:400],
         }
         _send(
             template="consultations/email/comment_hidden",

@@ -266,7 +266,7 @@ def _insert_comment(
                 _("The comment you are replying to no longer exists."), code="parent"
             ) from None
         check_parent(parent=parent, question=question)
-    comment = Comment(question=question, parent=parent, author=author, body=html)
+    comment = Comment(question=question, parent=parent, author=author, body=html, body_text=text)
     comment.save()
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
@@ -462,8 +462,9 @@ def _change(
     )
     fields = ["updated_at"]
     if html != comment.body:
-        comment.body, comment.edited_at = html, timezone.now()
-        fields += ["body", "edited_at"]
+        comment.body, comment.body_text = html, html_to_text(html)
+        comment.edited_at = timezone.now()
+        fields += ["body", "body_text", "edited_at"]
     comment.save(update_fields=fields)
     comment.objectives.set(objectives)
     if by.pk != comment.author_id:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -347,15 +347,6 @@ def moderation_log_csv(request):
     return response
 
 
-def _export_filter(raw: str | None, message: str) -> int | None:
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(message % {"value": raw}) from None
-
-
 @require_GET
 def export_comments(request, slug: str):
     """Staff download of a consultation's comments as CSV.
@@ -369,30 +360,21 @@ def export_comments(request, slug: str):
     # Staff may export a consultation before it is published.
     consultation = get_object_or_404(Consultation, slug=slug)
     try:
-        filters = {
-            "question_number": _export_filter(
-                request.GET.get("question"),
-                _("The question filter must be a number, not “%(value)s”."),
-            ),
-            "objective_number": _export_filter(
-                request.GET.get("objective"),
-                _("The objective filter must be a number, not “%(value)s”."),
-            ),
-        }
-        include_hidden = request.GET.get("hidden", "1") != "0"
-        export.check_filters(consultation, **filters)
-    except ValueError as exc:  # includes export.ExportFilterError
-        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+        filters = export.ExportFilters.from_query(consultation, request.GET)
+    except export.ExportFilterError as exc:
+        return render(
+            request,
+            "consultations/export_error.html",
+            {"consultation": consultation, "errors": exc.messages},
+            status=400,
+        )
     response = StreamingHttpResponse(
         export.iter_csv(
-            consultation,
-            base_url=request.build_absolute_uri("/").rstrip("/"),
-            include_hidden=include_hidden,
-            **filters,
+            consultation, filters, base_url=request.build_absolute_uri("/").rstrip("/")
         ),
         content_type="text/csv; charset=utf-8",
     )
-    filename = export.csv_filename(consultation, **filters)
+    filename = export.csv_filename(consultation, filters)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Names and organisations of participants: keep the file out of shared caches.
     response["Cache-Control"] = "private, no-store"

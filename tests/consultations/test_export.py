@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations import services
-from consultations.export import COLUMNS, csv_filename, iter_csv, write_csv
+from consultations.export import (
+    COLUMNS,
+    ExportFilterError,
+    ExportFilters,
+    csv_filename,
+    iter_csv,
+    write_csv,
+)
 from consultations.models import Comment, Question
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +31,7 @@ BOM = "\ufeff"
 
 
 def export_text(consultation, **filters) -> str:
-    return "".join(iter_csv(consultation, base_url=BASE_URL, **filters))
+    return "".join(iter_csv(consultation, ExportFilters(**filters), base_url=BASE_URL))
 
 
 def export_rows(consultation, **filters) -> list[dict[str, str]]:
@@ -251,9 +258,14 @@ def test_a_formula_in_the_body_is_neutralised(question, user, post_comment):
 def test_filename_names_the_consultation_filters_and_date(consultation):
     today = timezone.localdate().isoformat()
 
+    def name(**filters):
+        return csv_filename(consultation, ExportFilters(**filters))
+
     assert csv_filename(consultation) == f"safe-borders-comments-{today}.csv"
-    assert csv_filename(consultation, 2, 10) == f"safe-borders-q2-obj10-comments-{today}.csv"
-    assert csv_filename(consultation, None, 7) == f"safe-borders-obj7-comments-{today}.csv"
+    assert name(question_number=2, objective_number=10) == (
+        f"safe-borders-q2-obj10-comments-{today}.csv"
+    )
+    assert name(objective_number=7) == f"safe-borders-obj7-comments-{today}.csv"
 
 
 # Streaming and queries
@@ -448,16 +460,103 @@ def test_download_of_an_unknown_consultation_is_404(client, staff_user):
 
 
 @pytest.mark.parametrize(
-    "query", ["?question=two", "?question=9", "?objective=24", "?objective=0", "?objective=x"]
+    "query",
+    ["?question=two", "?question=9", "?objective=24", "?objective=0", "?objective=x", "?hidden=no"],
 )
-def test_bad_filter_is_a_400_with_a_plain_text_reason(client, staff_user, question, query):
+def test_bad_filter_is_a_400_page_in_the_site_layout_with_the_reason(
+    client, staff_user, question, query
+):
     client.force_login(staff_user)
 
     response = client.get(export_url(query=query))
 
     assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/plain")
-    assert response.content
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert '<header class="site-header">' in html
+    assert "<h1>The export cannot be made</h1>" in html
+    reason = html[html.index('role="alert"') :]
+    assert query.partition("=")[2] in reason[: reason.index("</div>")]
+
+
+def test_every_bad_filter_is_named_at_once(client, staff_user, question):
+    client.force_login(staff_user)
+
+    response = client.get(export_url(query="?question=9&objective=x"))
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Consultation “safe-borders” has no question 9." in html
+    assert "The objective filter must be a number, not “x”." in html
+
+
+def test_hidden_0_in_the_query_leaves_out_hidden_comments(
+    client, staff_user, question, user, moderator, post_comment
+):
+    shown = post_comment(question=question, author=user)
+    hidden = post_comment(question=question, author=user)
+    services.comment_hide(comment=hidden, by=moderator, reason="spam")
+    client.force_login(staff_user)
+
+    def downloaded(query):
+        response = client.get(export_url(query=query))
+        content = b"".join(response.streaming_content).decode("utf-8").removeprefix(BOM)
+        return ids(csv.DictReader(io.StringIO(content, newline="")))
+
+    assert downloaded("?hidden=0") == [shown.pk]
+    assert downloaded("?hidden=1") == downloaded("") == [shown.pk, hidden.pk]
+
+
+# One parser for both paths
+
+
+@pytest.mark.parametrize(
+    ("query", "options"),
+    [
+        ({}, {}),
+        ({"question": "2"}, {"question": "2"}),
+        ({"question": " 2 ", "objective": "10"}, {"question": 2, "objective": 10}),
+        ({"objective": "10", "hidden": "0"}, {"objective": "10", "exclude_hidden": True}),
+        ({"hidden": "1"}, {"exclude_hidden": False}),
+    ],
+)
+def test_query_and_command_options_give_the_same_filters(question, question2, query, options):
+    from_query = ExportFilters.from_query(question.consultation, query)
+
+    assert from_query == ExportFilters.from_options(question.consultation, options)
+    assert from_query.question_number == (2 if "question" in query else None)
+    assert from_query.objective_number == (10 if "objective" in query else None)
+    assert from_query.include_hidden is (query.get("hidden") != "0")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("question", "two", "The question filter must be a number, not “two”."),
+        ("question", "-1", "The question filter must be a number, not “-1”."),
+        ("question", "9", "Consultation “safe-borders” has no question 9."),
+        ("question", "99999999999999999999", "has no question 99999999999999999999."),
+        ("objective", "x", "The objective filter must be a number, not “x”."),
+        ("objective", "1.5", "The objective filter must be a number, not “1.5”."),
+        ("objective", "0", "There is no objective 0: objectives are numbered 1 to 23."),
+        ("objective", "24", "There is no objective 24: objectives are numbered 1 to 23."),
+    ],
+)
+def test_web_and_command_refuse_a_bad_filter_with_the_same_message(
+    client, staff_user, question, name, value, message
+):
+    with pytest.raises(ExportFilterError) as parsed:
+        ExportFilters.from_query(question.consultation, {name: value})
+    client.force_login(staff_user)
+
+    response = client.get(export_url(query=f"?{name}={value}"))
+    with pytest.raises(CommandError) as command:
+        call_command("export_comments", "safe-borders", f"--{name}", value, stdout=io.StringIO())
+
+    assert message in parsed.value.messages[0]
+    assert response.status_code == 400
+    assert parsed.value.messages[0] in response.content.decode()
+    assert str(command.value) == parsed.value.messages[0]
 
 
 def test_download_refuses_post(client, staff_user, consultation):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Profile, User
 from consultations import export
 from consultations.models import Comment, Consultation, Objective, Question
+from consultations.sanitize import html_to_text
 
 
 class _Rollback(Exception):
@@ -113,6 +114,7 @@ class Command(BaseCommand):
                 parent=parent,
                 author=authors[i % 12],
                 body=body * (6 if i % 25 == 0 else 1),
+                body_text=html_to_text(body * (6 if i % 25 == 0 else 1)),
             )
             comment.save()
             comment.objectives.set(objectives[: 1 + i % 3])

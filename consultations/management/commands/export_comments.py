@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from consultations.export import ExportFilterError, check_filters, write_csv
+from consultations.export import ExportFilterError, ExportFilters, write_csv
 from consultations.models import Consultation
 
 
@@ -15,9 +15,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="The consultation's slug.")
-        parser.add_argument("--question", type=int, metavar="N", help="Only question number N.")
+        # No type=int: ExportFilters checks the values, with the web download's messages.
+        parser.add_argument("--question", metavar="N", help="Only question number N.")
         parser.add_argument(
-            "--objective", type=int, metavar="N", help="Only comments tagged with objective N."
+            "--objective", metavar="N", help="Only comments tagged with objective N (1 to 23)."
         )
         parser.add_argument(
             "--exclude-hidden",
@@ -28,28 +29,22 @@ class Command(BaseCommand):
             "--output", metavar="FILE", help="Write to FILE instead of standard output."
         )
 
-    def handle(self, *args, slug, question, objective, exclude_hidden, output, **options):
+    def handle(self, *args, slug, output, **options):
         try:
             consultation = Consultation.objects.get(slug=slug)
         except Consultation.DoesNotExist:
             raise CommandError(f"No consultation with the slug “{slug}”.") from None
         try:
-            check_filters(consultation, question_number=question, objective_number=objective)
+            filters = ExportFilters.from_options(consultation, options)
         except ExportFilterError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError("\n".join(error.messages)) from None
 
-        export = {
-            "question_number": question,
-            "objective_number": objective,
-            "include_hidden": not exclude_hidden,
-            "base_url": settings.SITE_URL,
-        }
         if output:
             # newline="": the csv module writes its own \r\n line endings.
             with open(output, "w", encoding="utf-8", newline="") as stream:
-                write_csv(stream, consultation, **export)
+                write_csv(stream, consultation, filters, base_url=settings.SITE_URL)
         else:
-            write_csv(_Unterminated(self.stdout), consultation, **export)
+            write_csv(_Unterminated(self.stdout), consultation, filters, base_url=settings.SITE_URL)
 
 
 class _Unterminated:
