@@ -1,6 +1,8 @@
 """Forms for the stakeholder profile: asked at signup (allauth) and editable afterwards."""
 
 from django import forms
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .models import Profile, StakeholderType
@@ -10,17 +12,24 @@ from .services import profile_save
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = ["display_name", "organisation", "stakeholder_type"]
+        fields = ["display_name", "organisation", "stakeholder_type", "language"]
         # Labels here rather than as the model's verbose names, which would need a migration.
         labels = {
             "display_name": _("Display name"),
             "organisation": _("Organisation"),
             "stakeholder_type": _("Stakeholder type"),
+            "language": _("Language"),
         }
         help_texts = {
             "organisation": _("The government, agency or organisation you speak for, if any."),
             "stakeholder_type": _("Shown beside your comments, so readers know whose view it is."),
+            "language": _("The language of the site and of the emails it sends you."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:
+            self.fields["language"].choices = [("", _("The site's default")), *settings.LANGUAGES]
 
 
 class SignupForm(ProfileForm):
@@ -37,6 +46,10 @@ class SignupForm(ProfileForm):
         help_text=ProfileForm.Meta.help_texts["stakeholder_type"],
     )
 
+    class Meta(ProfileForm.Meta):
+        # The language is the one the signup page is shown in (see signup below).
+        fields = ["display_name", "organisation", "stakeholder_type"]
+
     field_order = [
         "email",
         "display_name",
@@ -52,4 +65,5 @@ class SignupForm(ProfileForm):
             display_name=self.cleaned_data["display_name"],
             organisation=self.cleaned_data["organisation"],
             stakeholder_type=self.cleaned_data["stakeholder_type"],
+            language=translation.get_language(),
         )

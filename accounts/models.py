@@ -87,6 +87,11 @@ class Profile(models.Model):
     stakeholder_type = models.CharField(
         max_length=32, choices=StakeholderType.choices, default=StakeholderType.OTHER
     )
+    # The interface language the user last chose (switcher, signup, profile): emails to them are
+    # written in it (accounts.language_for). Blank: the site's default.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["display_name"]

@@ -1,18 +1,44 @@
 """Writes to accounts data."""
 
+from django.conf import settings
 from django.db import transaction
 
 from .models import Profile
 
 
 @transaction.atomic
-def profile_save(*, user, display_name: str, organisation: str, stakeholder_type: str) -> Profile:
-    profile, _ = Profile.objects.update_or_create(
-        user=user,
-        defaults={
-            "display_name": display_name.strip(),
-            "organisation": organisation.strip(),
-            "stakeholder_type": stakeholder_type,
-        },
-    )
+def profile_save(
+    *,
+    user,
+    display_name: str,
+    organisation: str,
+    stakeholder_type: str,
+    language: str | None = None,
+) -> Profile:
+    """Create or update the profile; ``language`` None leaves the stored language as it is."""
+    defaults = {
+        "display_name": display_name.strip(),
+        "organisation": organisation.strip(),
+        "stakeholder_type": stakeholder_type,
+    }
+    if language is not None:
+        defaults["language"] = supported_language(language)
+    profile, _ = Profile.objects.update_or_create(user=user, defaults=defaults)
     return profile
+
+
+def profile_set_language(*, user, language: str) -> None:
+    """Remember the interface language a logged-in user chose (nothing without a profile)."""
+    code = supported_language(language)
+    if code:
+        Profile.objects.filter(user=user).exclude(language=code).update(language=code)
+
+
+def supported_language(code: str | None) -> str:
+    """One of settings.LANGUAGES for a code such as "fr" or "fr-ca"; "" if none fits."""
+    codes = dict(settings.LANGUAGES)
+    code = (code or "").lower()
+    if code in codes:
+        return code
+    base = code.split("-")[0]
+    return base if base in codes else ""

@@ -1,14 +1,16 @@
 """Account pages of our own (allauth provides login, signup, email and password pages)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_http_methods
 
 from .forms import ProfileForm
 from .models import Profile
-from .services import profile_save
+from .services import profile_save, profile_set_language
 
 
 @login_required
@@ -20,8 +22,30 @@ def profile_edit(request):
     data = request.POST if request.method == "POST" else None
     form = ProfileForm(data, instance=profile, initial=initial)
     if form.is_bound and form.is_valid():
-        profile_save(user=request.user, **form.cleaned_data)
+        profile = profile_save(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your profile has been saved."))
-        return redirect("accounts:profile")
+        response = redirect("accounts:profile")
+        if profile.language:
+            # The site switches to the chosen language too, as the footer's switcher does.
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                profile.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
     status = 400 if form.is_bound else 200
     return render(request, "accounts/profile.html", {"form": form}, status=status)
+
+
+def set_language(request):
+    """Django's set_language (the footer's switcher), remembering a logged-in user's choice on
+    their profile: emails to them are then written in it."""
+    response = i18n.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        profile_set_language(user=request.user, language=request.POST.get("language", ""))
+    return response

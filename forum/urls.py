@@ -5,6 +5,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import views as accounts_views
+
 from . import views
 
 
@@ -27,7 +29,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     # set_language: the language switcher posts here (the same URLs serve every language).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's view, wrapped to remember a logged-in user's choice (accounts.views).
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     # Before the admin's own login view, which has no rate limit: see views.admin_login.
     path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

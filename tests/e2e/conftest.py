@@ -103,8 +103,6 @@ def context(browser, live_server) -> Iterator:
         base_url=live_server.url, locale="en-US", viewport=DESKTOP, accept_downloads=True
     )
     ctx.set_default_timeout(TIMEOUT_MS)
-    # The site has no favicon; keep the live server's log free of its 404s.
-    ctx.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     yield ctx
     ctx.close()
 

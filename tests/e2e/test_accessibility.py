@@ -178,7 +178,6 @@ def test_phone_width_has_no_sideways_scrolling_and_deep_replies_stay_readable(
             parent=parent,
         )
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport=PHONE)
-    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page = context.new_page()
 
     for url in ("/", demo.get_absolute_url()):

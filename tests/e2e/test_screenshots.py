@@ -25,7 +25,6 @@ def png_width(path) -> int:
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_screenshots_of_home_and_consultation(browser, live_server, demo, viewport):
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport=viewport)
-    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page = context.new_page()
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     for name, url in (("home", "/"), ("consultation", demo.get_absolute_url())):
