@@ -15,6 +15,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from accounts import language_for
+
 from .models import Comment, ModerationReason
 
 logger = logging.getLogger(__name__)
@@ -41,12 +43,6 @@ class RequestBaseURLMiddleware:
             _BASE_URL.reset(token)
 
 
-def _language_for(user) -> str:
-    """The language the recipient reads the site in (their profile's choice, if any)."""
-    language = getattr(getattr(user, "profile", None), "language", "")
-    return language or settings.LANGUAGE_CODE
-
-
 def _send(*, template: str, context: dict, to: str, language: str) -> None:
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
@@ -61,7 +57,7 @@ def comment_hidden(*, comment: Comment, reason: str) -> None:
         return
     # Read now, inside the request: the callback may run after the request's context is gone.
     url = base_url() + comment.get_absolute_url()
-    language = _language_for(author)
+    language = language_for(author)
 
     def send() -> None:
         with translation.override(language):

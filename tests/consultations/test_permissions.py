@@ -204,3 +204,18 @@ def test_the_hidden_comment_email_waits_for_the_commit_and_uses_site_url_outside
     callbacks[0]()
     (mail,) = mailoutbox
     assert f"https://consult.example.org/consultations/{question.consultation.slug}/" in mail.body
+
+
+def test_the_hidden_comment_email_is_in_the_authors_language(
+    question, user, moderator, post_comment, mailoutbox, django_capture_on_commit_callbacks
+):
+    user.profile.language = "fr"
+    user.profile.save()
+    comment = post_comment(question=question, author=user, body="Cachez-moi")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_hide(comment=comment, by=moderator, reason="spam")
+
+    (mail,) = mailoutbox
+    assert mail.subject == "[Consultations PMM] Votre commentaire a été masqué par un modérateur"
+    assert "Motif : Spam" in mail.body or "Motif : Indésirable" in mail.body
