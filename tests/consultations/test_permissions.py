@@ -217,5 +217,6 @@ def test_the_hidden_comment_email_is_in_the_authors_language(
         services.comment_hide(comment=comment, by=moderator, reason="spam")
 
     (mail,) = mailoutbox
-    assert mail.subject == "[Consultations PMM] Votre commentaire a été masqué par un modérateur"
-    assert "Motif : Spam" in mail.body or "Motif : Indésirable" in mail.body
+    assert mail.subject == "[Consultations du PMM] Votre commentaire a été masqué par un modérateur"
+    assert "Motif\xa0: Spam" in mail.body
+    assert "Bonjour Amina Diallo," in mail.body
