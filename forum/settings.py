@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.text import format_lazy
+from django.utils.translation import pgettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -133,7 +135,10 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[GCM consultations] "
+# Lazy: allauth adds it to each subject in the language active when the email is sent.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = format_lazy(
+    "[{}] ", pgettext_lazy("email subject prefix", "GCM consultations")
+)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 
 # Email: SMTP when EMAIL_HOST is set, the console otherwise.

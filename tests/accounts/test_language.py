@@ -18,6 +18,11 @@ def _in(language: str, text: str) -> str:
         return translation.gettext(text)
 
 
+def _prefix_in(language: str) -> str:
+    with translation.override(language):
+        return f"[{translation.pgettext('email subject prefix', 'GCM consultations')}] "
+
+
 def test_signup_confirmation_subject_is_in_sentence_case(client, mailoutbox):
     client.post("/accounts/signup/", signup_data())
 
@@ -33,7 +38,7 @@ def test_signup_in_french_remembers_french_and_writes_the_subject_in_it(client, 
 
     (mail,) = mailoutbox
     # The string goes through the French catalogue (translated by the lead after the merge).
-    assert mail.subject == PREFIX + _in("fr", "Please confirm your email address")
+    assert mail.subject == _prefix_in("fr") + _in("fr", "Please confirm your email address")
     profile = Profile.objects.get()
     assert profile.language == "fr"
     assert language_for(profile.user) == "fr"
@@ -46,7 +51,7 @@ def test_password_reset_subject_in_english_and_french(client, user, mailoutbox):
 
     english, french = mailoutbox
     assert english.subject == PREFIX + "Reset your password"
-    assert french.subject == PREFIX + "Réinitialiser votre mot de passe"
+    assert french.subject == _prefix_in("fr") + "Réinitialiser votre mot de passe"
 
 
 def test_signup_with_a_known_address_sends_a_sentence_case_subject(client, user, mailoutbox):
