@@ -3,17 +3,19 @@
 import csv
 import inspect
 import io
+import tracemalloc
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models.signals import pre_init
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations import services
+from consultations import export, services
 from consultations.export import (
     COLUMNS,
     ExportFilterError,
@@ -22,7 +24,8 @@ from consultations.export import (
     iter_csv,
     write_csv,
 )
-from consultations.models import Comment, Question
+from consultations.management.commands.benchmark_export import Command as BenchmarkExport
+from consultations.models import Attachment, Comment, Question
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +51,26 @@ def command_output(*args, **options) -> str:
     out = io.StringIO()
     call_command("export_comments", *args, stdout=out, **options)
     return out.getvalue()
+
+
+@pytest.fixture
+def attach_rows():
+    """Attachment rows as the service leaves them (the export reads rows, never the files)."""
+
+    def _attach(comments, count=1):
+        return Attachment.objects.bulk_create(
+            Attachment(
+                comment=comment,
+                file=f"attachments/{comment.pk}-{n}",
+                original_name=f"file-{n}.pdf",
+                content_type="application/pdf",
+                size=1234,
+            )
+            for comment in comments
+            for n in range(count)
+        )
+
+    return _attach
 
 
 # The file itself
@@ -318,6 +341,67 @@ def test_query_count_does_not_grow_with_the_number_of_comments(
     # The comments (with question, author and profile joined), one objectives prefetch and one
     # attachments prefetch.
     assert queries_for_5 <= 3
+
+
+def test_export_builds_no_model_instance_per_row(question, user, post_comment, attach_rows):
+    for n in range(6):
+        post_comment(question=question, author=user, objectives=[n + 1])
+    attach_rows(Comment.objects.all())
+    built = []
+
+    def count(sender, **kwargs):
+        built.append(sender)
+
+    pre_init.connect(count)
+    try:
+        rows = export_rows(question.consultation)
+    finally:
+        pre_init.disconnect(count)
+
+    assert len(rows) == 6 and all(row["attachments"] for row in rows)
+    assert built == []
+
+
+def test_objectives_and_files_stay_with_their_rows_across_chunks(
+    question, question2, user, post_comment, attach_rows, monkeypatch
+):
+    monkeypatch.setattr(export, "CHUNK_SIZE", 2)
+    expected = {}
+    for n in range(7):
+        comment = post_comment(
+            question=(question, question2)[n % 2], author=user, objectives=[n + 1, 23 - n]
+        )
+        expected[comment.pk] = f"{min(n + 1, 23 - n)};{max(n + 1, 23 - n)}"
+    with_files = Comment.objects.filter(pk__in=list(expected)[1::3])
+    files = {c.pk: [a.pk for a in attach_rows([c], count=2)] for c in with_files}
+
+    rows = export_rows(question.consultation)
+
+    assert len(rows) == 7
+    for row in rows:
+        pk = int(row["id"])
+        assert row["objectives"] == expected[pk]
+        urls = [f"{BASE_URL}/consultations/comments/attachments/{a}/" for a in files.get(pk, [])]
+        assert row["attachments"] == " ".join(urls)
+
+
+def test_peak_memory_does_not_grow_with_the_number_of_comments(consultation, monkeypatch):
+    monkeypatch.setattr(export, "CHUNK_SIZE", 100)
+    benchmark = BenchmarkExport()
+
+    def peak(count):
+        exported = benchmark._populate(count)
+        tracemalloc.start()
+        try:
+            for _ in iter_csv(exported, base_url=BASE_URL):
+                pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(300), peak(3000)
+
+    assert large < 1.5 * small
 
 
 # The management command
