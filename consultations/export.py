@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import StakeholderType
 
-from .models import Attachment, Comment, Consultation, ModerationAction
+from .models import Attachment, Comment, Consultation, ModerationAction, ModerationReason
 
 COLUMNS = [
     "id",
@@ -28,9 +28,10 @@ COLUMNS = [
     "author",
     "organisation",
     "stakeholder_type",
-    "posted_at",
+    "posted_at_utc",
     "objectives",
     "status",
+    "hidden_reason",
     "text",
     "url",
     "attachments",
@@ -173,11 +174,12 @@ def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _posted_at(value: datetime) -> str:
-    """_iso_utc() without strftime: the database hands back UTC datetimes (USE_TZ)."""
+def _utc_cell(value: datetime) -> str:
+    """2026-01-31 09:15:00, in UTC: the form spreadsheets read as a date and time (an ISO 8601
+    "T" or "Z" leaves it text). Without strftime: the database hands back UTC datetimes."""
     if value.tzinfo is not UTC:
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.isoformat(timespec="seconds")[:19] + "Z"
+    return value.isoformat(" ", "seconds")[:19]
 
 
 def _comments(consultation: Consultation, filters: ExportFilters):
@@ -201,6 +203,7 @@ _FIELDS = (
     "parent_id",
     "level",
     "status",
+    "hidden_reason",
     "created_at",
     "body_text",
     "author__username",
@@ -238,8 +241,9 @@ def _row_chunks(
     # column names, they do not follow the interface. Looked up once, not per row.
     with translation.override(settings.LANGUAGE_CODE):
         stakeholder_labels = {value: str(label) for value, label in StakeholderType.choices}
+        reason_labels = {value: str(label) for value, label in ModerationReason.choices}
     questions: dict[int, str] = {}
-    deleted = Comment.Status.DELETED.value
+    deleted, hidden = Comment.Status.DELETED.value, Comment.Status.HIDDEN.value
     through = Comment.objectives.through
     starts = _FORMULA_START
 
@@ -278,6 +282,7 @@ def _row_chunks(
             parent_id,
             level,
             status,
+            reason,
             created_at,
             text,
             username,
@@ -319,9 +324,10 @@ def _row_chunks(
                     stakeholder_labels.get(stakeholder_type, stakeholder_type)
                     if stakeholder_type
                     else "",
-                    _posted_at(created_at),
+                    _utc_cell(created_at),
                     ";".join(map(str, sorted(tags))) if tags else "",
                     status,
+                    reason_labels.get(reason, reason) if status == hidden and reason else "",
                     text,
                     f"{comment_url}{pk}",
                     attachments,

@@ -4,7 +4,7 @@ import csv
 import inspect
 import io
 import tracemalloc
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models.signals import pre_init
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from consultations import export, services
 from consultations.export import (
@@ -90,9 +90,10 @@ def test_header_row_is_the_fixed_column_list(consultation):
         "author",
         "organisation",
         "stakeholder_type",
-        "posted_at",
+        "posted_at_utc",
         "objectives",
         "status",
+        "hidden_reason",
         "text",
         "url",
         "attachments",
@@ -135,9 +136,10 @@ def test_top_level_comment_row_holds_every_column(question, user, post_comment):
         "author": "Amina Diallo",
         "organisation": "Sahel Migrant Network",
         "stakeholder_type": "Civil society",
-        "posted_at": "2026-01-31T09:15:00Z",
+        "posted_at_utc": "2026-01-31 09:15:00",
         "objectives": "4;10",
         "status": "published",
+        "hidden_reason": "",
         "text": (
             "Three priorities.\n\n- Legal identity\n- Ending trafficking\n\n"
             "See the report (https://example.org/report)."
@@ -235,6 +237,58 @@ def test_hidden_comment_is_exported_with_status_hidden(question, user, moderator
     assert rows[shown.pk]["status"] == "published"
     assert rows[hidden.pk]["status"] == "hidden"
     assert rows[hidden.pk]["text"] == "Off-topic."
+
+
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [("spam", "Spam"), ("offensive", "Offensive"), ("off_topic", "Off-topic"), ("other", "Other")],
+)
+def test_hidden_reason_column_holds_the_reasons_english_label(
+    question, user, moderator, post_comment, reason, label
+):
+    shown = post_comment(question=question, author=user)
+    hidden = post_comment(question=question, author=user)
+    services.comment_hide(comment=hidden, by=moderator, reason=reason)
+
+    # Whatever the interface language of whoever downloads the file.
+    with translation.override("fr"):
+        rows = {int(row["id"]): row for row in export_rows(question.consultation)}
+
+    assert rows[hidden.pk]["hidden_reason"] == label
+    assert rows[shown.pk]["hidden_reason"] == ""
+
+
+def test_hidden_reason_is_empty_once_the_comment_is_restored_or_deleted(
+    question, user, moderator, post_comment
+):
+    restored = post_comment(question=question, author=user)
+    services.comment_hide(comment=restored, by=moderator, reason="spam")
+    services.comment_restore(comment=restored, by=moderator)
+    deleted = post_comment(question=question, author=user)
+    # A reason left on a row that is no longer hidden is not reported.
+    Comment.objects.filter(pk=deleted.pk).update(
+        status=Comment.Status.DELETED, hidden_reason="offensive"
+    )
+
+    rows = {int(row["id"]): row for row in export_rows(question.consultation)}
+
+    assert rows[restored.pk]["status"] == "published"
+    assert rows[restored.pk]["hidden_reason"] == ""
+    assert rows[deleted.pk]["hidden_reason"] == ""
+
+
+def test_posted_at_is_utc_in_the_form_spreadsheets_read_as_a_date(question, user, post_comment):
+    comment = post_comment(question=question, author=user)
+    # Late evening in New York is already the next day in UTC; the microseconds are dropped.
+    Comment.objects.filter(pk=comment.pk).update(
+        created_at=datetime(2026, 3, 4, 21, 30, 5, 987654, tzinfo=ZoneInfo("America/New_York"))
+    )
+
+    [row] = export_rows(question.consultation)
+
+    assert row["posted_at_utc"] == "2026-03-05 02:30:05"
+    parsed = datetime.strptime(row["posted_at_utc"], "%Y-%m-%d %H:%M:%S")
+    assert parsed.replace(tzinfo=UTC) == datetime(2026, 3, 5, 2, 30, 5, tzinfo=UTC)
 
 
 def test_commas_quotes_and_newlines_are_quoted_per_rfc_4180(question, make_user, post_comment):
