@@ -3,8 +3,10 @@
 import csv
 import inspect
 import io
+import re
 import tracemalloc
 from datetime import UTC, datetime
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -695,6 +697,40 @@ def test_web_and_command_refuse_a_bad_filter_with_the_same_message(
     assert response.status_code == 400
     assert parsed.value.messages[0] in response.content.decode()
     assert str(command.value) == parsed.value.messages[0]
+
+
+def _download_link(html: str) -> str:
+    [href] = re.findall(r'<a [^>]*href="([^"]*)"[^>]*>Download comments \(CSV\)</a>', html)
+    return unescape(href)
+
+
+@pytest.mark.parametrize(
+    ("page_query", "expected"), [("?objective=10", "tagged"), ("", "all"), ("?objective=99", "all")]
+)
+def test_download_link_on_a_filtered_page_exports_what_the_page_shows(
+    client, staff_user, question, question2, user, post_comment, page_query, expected
+):
+    tagged = [
+        post_comment(question=question, author=user, objectives=[10, 4]),
+        post_comment(question=question2, author=user, objectives=[10]),
+    ]
+    untagged = post_comment(question=question, author=user, objectives=[4])
+    client.force_login(staff_user)
+
+    page = client.get(question.consultation.get_absolute_url() + page_query)
+    link = _download_link(page.content.decode())
+    response = client.get(link)
+
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content).decode("utf-8").removeprefix(BOM)
+    exported = ids(csv.DictReader(io.StringIO(content, newline="")))
+    if expected == "tagged":
+        assert link == export_url(query="?objective=10")
+        assert exported == [tagged[0].pk, tagged[1].pk]
+    else:
+        # No filter, or one the page ignored as invalid: the whole consultation.
+        assert link == export_url()
+        assert sorted(exported) == sorted([*(c.pk for c in tagged), untagged.pk])
 
 
 def test_download_refuses_post(client, staff_user, consultation):
