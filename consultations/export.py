@@ -1,16 +1,22 @@
 """The CSV exports for staff: a consultation's comments (web and command) and the moderation log."""
 
 import csv
+import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TextIO
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Comment, Consultation, ModerationAction
+from accounts.models import StakeholderType
+
+from .models import Attachment, Comment, Consultation, ModerationAction, ModerationReason
 
 COLUMNS = [
     "id",
@@ -22,9 +28,10 @@ COLUMNS = [
     "author",
     "organisation",
     "stakeholder_type",
-    "posted_at",
+    "posted_at_utc",
     "objectives",
     "status",
+    "hidden_reason",
     "text",
     "url",
     "attachments",
@@ -33,12 +40,13 @@ COLUMNS = [
 # The GCM has a fixed list of 23 objectives (see migration 0002_gcm_objectives).
 OBJECTIVE_NUMBERS = range(1, 24)
 
-# Rows fetched per database round trip; the objectives and attachments prefetches run once per
-# chunk.
-CHUNK_SIZE = 500
+# Comments fetched per database round trip; their objectives and attachments are read with one
+# query each per chunk. Bounds the export's memory whatever the number of comments.
+CHUNK_SIZE = 2000
 
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection, OWASP).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset(_FORMULA_PREFIXES)
 BOM = "\ufeff"
 
 
@@ -166,6 +174,14 @@ def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _utc_cell(value: datetime) -> str:
+    """2026-01-31 09:15:00, in UTC: the form spreadsheets read as a date and time (an ISO 8601
+    "T" or "Z" leaves it text). Without strftime: the database hands back UTC datetimes."""
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat(" ", "seconds")[:19]
+
+
 def _comments(consultation: Consultation, filters: ExportFilters):
     comments = Comment.objects.filter(question__consultation=consultation)
     if not filters.include_hidden:
@@ -175,11 +191,149 @@ def _comments(consultation: Consultation, filters: ExportFilters):
     if filters.objective_number is not None:
         # Objective numbers are unique, so this join adds no duplicate rows.
         comments = comments.filter(objectives__number=filters.objective_number)
-    return (
-        comments.select_related("question", "author__profile")
-        .prefetch_related("objectives", "attachments")
-        .in_thread_order()
+    return comments.in_thread_order()
+
+
+# The columns read per comment, in the order _row_chunks unpacks them.
+_FIELDS = (
+    "pk",
+    "question_id",
+    "question__number",
+    "question__text",
+    "parent_id",
+    "level",
+    "status",
+    "hidden_reason",
+    "created_at",
+    "body_text",
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+    "author__profile__display_name",
+    "author__profile__organisation",
+    "author__profile__stakeholder_type",
+    "has_files",
+)
+# A primary key no row has, replaced in a reversed URL to get the URL of any row.
+_PK_MARK = 987654321
+
+
+def _chunks(iterable, size: int) -> Iterator[list]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _row_chunks(
+    consultation: Consultation, filters: ExportFilters, *, base_url: str
+) -> Iterator[list[list]]:
+    """The data rows, CHUNK_SIZE at a time, as plain values: one streamed query for the comments
+    (with question, author and profile joined) and, per chunk, one for their objectives and one
+    for their attachments. No model instances, so time is linear and memory flat in the number of
+    comments."""
+    base = base_url.rstrip("/")
+    # Formatted, not reversed, per row; a prefix the formula check passes passes every row.
+    comment_url = _neutralise(f"{base}{consultation.get_absolute_url()}#comment-")
+    file_url = _neutralise(base + reverse("consultations:attachment", kwargs={"pk": _PK_MARK}))
+    file_prefix, _, file_suffix = file_url.partition(str(_PK_MARK))
+    title = _neutralise(consultation.title)
+    # Labels in cells are in the site's default language, whoever downloads the file: like the
+    # column names, they do not follow the interface. Looked up once, not per row.
+    with translation.override(settings.LANGUAGE_CODE):
+        stakeholder_labels = {value: str(label) for value, label in StakeholderType.choices}
+        reason_labels = {value: str(label) for value, label in ModerationReason.choices}
+    questions: dict[int, str] = {}
+    deleted, hidden = Comment.Status.DELETED.value, Comment.Status.HIDDEN.value
+    through = Comment.objectives.through
+    starts = _FORMULA_START
+
+    rows = (
+        _comments(consultation, filters)
+        # Few comments have files: only theirs are looked up (an index probe per row is cheaper
+        # than passing every id of the chunk to a second query).
+        .annotate(has_files=Exists(Attachment.objects.filter(comment=OuterRef("pk"))))
+        .values_list(*_FIELDS)
+        .iterator(chunk_size=CHUNK_SIZE)
     )
+    for chunk in _chunks(rows, CHUNK_SIZE):
+        ids = [row[0] for row in chunk]
+        objectives: dict[int, list[int]] = {}
+        for comment_id, number in through.objects.filter(comment_id__in=ids).values_list(
+            "comment_id", "objective__number"
+        ):
+            objectives.setdefault(comment_id, []).append(number)
+        files: dict[int, list[str]] = {}
+        with_files = [row[0] for row in chunk if row[-1]]
+        for comment_id, pk in (
+            Attachment.objects.filter(comment_id__in=with_files)
+            .order_by("comment_id", "pk")
+            .values_list("comment_id", "pk")
+            if with_files
+            else ()
+        ):
+            files.setdefault(comment_id, []).append(f"{file_prefix}{pk}{file_suffix}")
+
+        out = []
+        for (
+            pk,
+            question_id,
+            question_number,
+            question_text,
+            parent_id,
+            level,
+            status,
+            reason,
+            created_at,
+            text,
+            username,
+            first_name,
+            last_name,
+            display_name,
+            organisation,
+            stakeholder_type,
+            has_files,
+        ) in chunk:
+            question = questions.get(question_id)
+            if question is None:
+                question = questions[question_id] = _neutralise(question_text)
+            # User.display_name, from the joined columns.
+            name = display_name or f"{first_name} {last_name}".strip() or username
+            if name[:1] in starts:
+                name = "'" + name
+            if organisation is None:
+                organisation = ""
+            elif organisation[:1] in starts:
+                organisation = "'" + organisation
+            if status == deleted:
+                text, attachments = "", ""
+            else:
+                if text[:1] in starts:
+                    text = "'" + text
+                attachments = " ".join(files.get(pk, ())) if has_files else ""
+            tags = objectives.get(pk)
+            out.append(
+                [
+                    pk,
+                    title,
+                    question_number,
+                    question,
+                    "" if parent_id is None else parent_id,
+                    level,
+                    name,
+                    organisation,
+                    stakeholder_labels.get(stakeholder_type, stakeholder_type)
+                    if stakeholder_type
+                    else "",
+                    _utc_cell(created_at),
+                    ";".join(map(str, sorted(tags))) if tags else "",
+                    status,
+                    reason_labels.get(reason, reason) if status == hidden and reason else "",
+                    text,
+                    f"{comment_url}{pk}",
+                    attachments,
+                ]
+            )
+        yield out
 
 
 def iter_rows(
@@ -189,33 +343,8 @@ def iter_rows(
 
     A comment its author deleted keeps its row (replies point at it) but not its text or files.
     """
-    # Built once: comment.get_absolute_url() would fetch the consultation for every row.
-    consultation_url = base_url.rstrip("/") + consultation.get_absolute_url()
-    base = base_url.rstrip("/")
-    comments = _comments(consultation, filters)
-    for comment in comments.iterator(chunk_size=CHUNK_SIZE):
-        author = comment.author
-        profile = getattr(author, "profile", None)
-        deleted = comment.status == Comment.Status.DELETED
-        files = [base + attachment.get_absolute_url() for attachment in comment.attachments.all()]
-        row = [
-            comment.pk,
-            consultation.title,
-            comment.question.number,
-            comment.question.text,
-            comment.parent_id if comment.parent_id is not None else "",
-            comment.level,
-            author.display_name,
-            profile.organisation if profile is not None else "",
-            profile.get_stakeholder_type_display() if profile and profile.stakeholder_type else "",
-            _iso_utc(comment.created_at),
-            ";".join(str(n) for n in sorted(o.number for o in comment.objectives.all())),
-            comment.status,
-            "" if deleted else comment.body_text,
-            f"{consultation_url}#{comment.anchor}",
-            "" if deleted else " ".join(files),
-        ]
-        yield [_neutralise(value) for value in row]
+    for chunk in _row_chunks(consultation, filters, base_url=base_url):
+        yield from chunk
 
 
 class _Echo:
@@ -225,14 +354,18 @@ class _Echo:
         return value
 
 
+def _csv_writer(stream) -> "csv._writer":
+    return csv.writer(stream, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+
+
 def _csv_lines(header: list[str], rows) -> Iterator[str]:
     """A CSV file one line at a time: the UTF-8 BOM, the header, then the rows (RFC 4180)."""
     # The BOM makes Excel read the file as UTF-8 rather than the local code page.
     yield BOM
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = _csv_writer(_Echo())
     yield writer.writerow(header)
-    # Labels in cells (stakeholder type, moderation action) are in the site's default language,
-    # whoever downloads the file: like the column names, they do not follow the interface.
+    # Labels in cells (moderation action, reason) are in the site's default language, whoever
+    # downloads the file: like the column names, they do not follow the interface.
     rows = iter(rows)
     while True:
         with translation.override(settings.LANGUAGE_CODE):
@@ -245,8 +378,14 @@ def _csv_lines(header: list[str], rows) -> Iterator[str]:
 def iter_csv(
     consultation: Consultation, filters: ExportFilters = NO_FILTERS, *, base_url: str
 ) -> Iterator[str]:
-    """The whole file, one line at a time: the UTF-8 BOM, the header, then one line per comment."""
-    yield from _csv_lines(COLUMNS, iter_rows(consultation, filters, base_url=base_url))
+    """The whole file in pieces: the UTF-8 BOM, the header line, then the rows of each chunk of
+    CHUNK_SIZE comments as one string (one write to the response per chunk, not per line)."""
+    yield BOM
+    yield _csv_writer(_Echo()).writerow(COLUMNS)
+    for chunk in _row_chunks(consultation, filters, base_url=base_url):
+        buffer = io.StringIO()
+        _csv_writer(buffer).writerows(chunk)
+        yield buffer.getvalue()
 
 
 def write_csv(

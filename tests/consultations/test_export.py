@@ -3,17 +3,21 @@
 import csv
 import inspect
 import io
-from datetime import datetime
+import re
+import tracemalloc
+from datetime import UTC, datetime
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models.signals import pre_init
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from consultations import services
+from consultations import export, services
 from consultations.export import (
     COLUMNS,
     ExportFilterError,
@@ -22,7 +26,8 @@ from consultations.export import (
     iter_csv,
     write_csv,
 )
-from consultations.models import Comment, Question
+from consultations.management.commands.benchmark_export import Command as BenchmarkExport
+from consultations.models import Attachment, Comment, Question
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +55,26 @@ def command_output(*args, **options) -> str:
     return out.getvalue()
 
 
+@pytest.fixture
+def attach_rows():
+    """Attachment rows as the service leaves them (the export reads rows, never the files)."""
+
+    def _attach(comments, count=1):
+        return Attachment.objects.bulk_create(
+            Attachment(
+                comment=comment,
+                file=f"attachments/{comment.pk}-{n}",
+                original_name=f"file-{n}.pdf",
+                content_type="application/pdf",
+                size=1234,
+            )
+            for comment in comments
+            for n in range(count)
+        )
+
+    return _attach
+
+
 # The file itself
 
 
@@ -67,9 +92,10 @@ def test_header_row_is_the_fixed_column_list(consultation):
         "author",
         "organisation",
         "stakeholder_type",
-        "posted_at",
+        "posted_at_utc",
         "objectives",
         "status",
+        "hidden_reason",
         "text",
         "url",
         "attachments",
@@ -112,9 +138,10 @@ def test_top_level_comment_row_holds_every_column(question, user, post_comment):
         "author": "Amina Diallo",
         "organisation": "Sahel Migrant Network",
         "stakeholder_type": "Civil society",
-        "posted_at": "2026-01-31T09:15:00Z",
+        "posted_at_utc": "2026-01-31 09:15:00",
         "objectives": "4;10",
         "status": "published",
+        "hidden_reason": "",
         "text": (
             "Three priorities.\n\n- Legal identity\n- Ending trafficking\n\n"
             "See the report (https://example.org/report)."
@@ -212,6 +239,58 @@ def test_hidden_comment_is_exported_with_status_hidden(question, user, moderator
     assert rows[shown.pk]["status"] == "published"
     assert rows[hidden.pk]["status"] == "hidden"
     assert rows[hidden.pk]["text"] == "Off-topic."
+
+
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [("spam", "Spam"), ("offensive", "Offensive"), ("off_topic", "Off-topic"), ("other", "Other")],
+)
+def test_hidden_reason_column_holds_the_reasons_english_label(
+    question, user, moderator, post_comment, reason, label
+):
+    shown = post_comment(question=question, author=user)
+    hidden = post_comment(question=question, author=user)
+    services.comment_hide(comment=hidden, by=moderator, reason=reason)
+
+    # Whatever the interface language of whoever downloads the file.
+    with translation.override("fr"):
+        rows = {int(row["id"]): row for row in export_rows(question.consultation)}
+
+    assert rows[hidden.pk]["hidden_reason"] == label
+    assert rows[shown.pk]["hidden_reason"] == ""
+
+
+def test_hidden_reason_is_empty_once_the_comment_is_restored_or_deleted(
+    question, user, moderator, post_comment
+):
+    restored = post_comment(question=question, author=user)
+    services.comment_hide(comment=restored, by=moderator, reason="spam")
+    services.comment_restore(comment=restored, by=moderator)
+    deleted = post_comment(question=question, author=user)
+    # A reason left on a row that is no longer hidden is not reported.
+    Comment.objects.filter(pk=deleted.pk).update(
+        status=Comment.Status.DELETED, hidden_reason="offensive"
+    )
+
+    rows = {int(row["id"]): row for row in export_rows(question.consultation)}
+
+    assert rows[restored.pk]["status"] == "published"
+    assert rows[restored.pk]["hidden_reason"] == ""
+    assert rows[deleted.pk]["hidden_reason"] == ""
+
+
+def test_posted_at_is_utc_in_the_form_spreadsheets_read_as_a_date(question, user, post_comment):
+    comment = post_comment(question=question, author=user)
+    # Late evening in New York is already the next day in UTC; the microseconds are dropped.
+    Comment.objects.filter(pk=comment.pk).update(
+        created_at=datetime(2026, 3, 4, 21, 30, 5, 987654, tzinfo=ZoneInfo("America/New_York"))
+    )
+
+    [row] = export_rows(question.consultation)
+
+    assert row["posted_at_utc"] == "2026-03-05 02:30:05"
+    parsed = datetime.strptime(row["posted_at_utc"], "%Y-%m-%d %H:%M:%S")
+    assert parsed.replace(tzinfo=UTC) == datetime(2026, 3, 5, 2, 30, 5, tzinfo=UTC)
 
 
 def test_commas_quotes_and_newlines_are_quoted_per_rfc_4180(question, make_user, post_comment):
@@ -318,6 +397,67 @@ def test_query_count_does_not_grow_with_the_number_of_comments(
     # The comments (with question, author and profile joined), one objectives prefetch and one
     # attachments prefetch.
     assert queries_for_5 <= 3
+
+
+def test_export_builds_no_model_instance_per_row(question, user, post_comment, attach_rows):
+    for n in range(6):
+        post_comment(question=question, author=user, objectives=[n + 1])
+    attach_rows(Comment.objects.all())
+    built = []
+
+    def count(sender, **kwargs):
+        built.append(sender)
+
+    pre_init.connect(count)
+    try:
+        rows = export_rows(question.consultation)
+    finally:
+        pre_init.disconnect(count)
+
+    assert len(rows) == 6 and all(row["attachments"] for row in rows)
+    assert built == []
+
+
+def test_objectives_and_files_stay_with_their_rows_across_chunks(
+    question, question2, user, post_comment, attach_rows, monkeypatch
+):
+    monkeypatch.setattr(export, "CHUNK_SIZE", 2)
+    expected = {}
+    for n in range(7):
+        comment = post_comment(
+            question=(question, question2)[n % 2], author=user, objectives=[n + 1, 23 - n]
+        )
+        expected[comment.pk] = f"{min(n + 1, 23 - n)};{max(n + 1, 23 - n)}"
+    with_files = Comment.objects.filter(pk__in=list(expected)[1::3])
+    files = {c.pk: [a.pk for a in attach_rows([c], count=2)] for c in with_files}
+
+    rows = export_rows(question.consultation)
+
+    assert len(rows) == 7
+    for row in rows:
+        pk = int(row["id"])
+        assert row["objectives"] == expected[pk]
+        urls = [f"{BASE_URL}/consultations/comments/attachments/{a}/" for a in files.get(pk, [])]
+        assert row["attachments"] == " ".join(urls)
+
+
+def test_peak_memory_does_not_grow_with_the_number_of_comments(consultation, monkeypatch):
+    monkeypatch.setattr(export, "CHUNK_SIZE", 100)
+    benchmark = BenchmarkExport()
+
+    def peak(count):
+        exported = benchmark._populate(count)
+        tracemalloc.start()
+        try:
+            for _ in iter_csv(exported, base_url=BASE_URL):
+                pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(300), peak(3000)
+
+    assert large < 1.5 * small
 
 
 # The management command
@@ -557,6 +697,40 @@ def test_web_and_command_refuse_a_bad_filter_with_the_same_message(
     assert response.status_code == 400
     assert parsed.value.messages[0] in response.content.decode()
     assert str(command.value) == parsed.value.messages[0]
+
+
+def _download_link(html: str) -> str:
+    [href] = re.findall(r'<a [^>]*href="([^"]*)"[^>]*>Download comments \(CSV\)</a>', html)
+    return unescape(href)
+
+
+@pytest.mark.parametrize(
+    ("page_query", "expected"), [("?objective=10", "tagged"), ("", "all"), ("?objective=99", "all")]
+)
+def test_download_link_on_a_filtered_page_exports_what_the_page_shows(
+    client, staff_user, question, question2, user, post_comment, page_query, expected
+):
+    tagged = [
+        post_comment(question=question, author=user, objectives=[10, 4]),
+        post_comment(question=question2, author=user, objectives=[10]),
+    ]
+    untagged = post_comment(question=question, author=user, objectives=[4])
+    client.force_login(staff_user)
+
+    page = client.get(question.consultation.get_absolute_url() + page_query)
+    link = _download_link(page.content.decode())
+    response = client.get(link)
+
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content).decode("utf-8").removeprefix(BOM)
+    exported = ids(csv.DictReader(io.StringIO(content, newline="")))
+    if expected == "tagged":
+        assert link == export_url(query="?objective=10")
+        assert exported == [tagged[0].pk, tagged[1].pk]
+    else:
+        # No filter, or one the page ignored as invalid: the whole consultation.
+        assert link == export_url()
+        assert sorted(exported) == sorted([*(c.pk for c in tagged), untagged.pk])
 
 
 def test_download_refuses_post(client, staff_user, consultation):
