@@ -88,12 +88,21 @@ TEMPLATES = [
     },
 ]
 
+# Connections: each gunicorn thread keeps at most one, reused for CONN_MAX_AGE seconds and checked
+# before reuse (a backend that PostgreSQL dropped is replaced instead of failing the request).
+# Behind PgBouncer in transaction pooling (PGBOUNCER=1) the pooler owns the server connections:
+# Django closes its own after each request, and server-side cursors (which outlive a transaction)
+# are off. Tree locks are transaction-scoped (pg_advisory_xact_lock), so they work there too.
+PGBOUNCER = env_bool("PGBOUNCER", False)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE") or (0 if PGBOUNCER else 60)),
+        conn_health_checks=True,
     )
 }
+if PGBOUNCER:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("REDIS_URL"):
