@@ -5,6 +5,9 @@ from django.urls import include, path
 
 from . import views
 
+# Errors outside views, an unreachable database among them (see forum.middleware).
+handler500 = "forum.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("consultations/", include("consultations.urls")),
