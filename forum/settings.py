@@ -188,6 +188,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # HTTPS only where the site's address is https: plain http is redirected, and HSTS keeps browsers
 # on https. The test client speaks plain http to the default SITE_URL, so tests see no redirect.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and SITE_URL.startswith("https:"))
+# Load balancers probe the instances over plain http (forum.views.healthz and readyz).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or (0 if DEBUG else 31_536_000))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
 # Preloading commits the whole domain to HTTPS for every browser: its owner opts in.

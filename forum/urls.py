@@ -10,6 +10,9 @@ handler500 = "forum.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Probes (exempt from the https redirect: settings.SECURE_REDIRECT_EXEMPT).
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("consultations/", include("consultations.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

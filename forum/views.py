@@ -1,12 +1,15 @@
-"""Site-wide pages, and the 503 and 500 pages."""
+"""Site-wide pages, the load balancer's probes, and the 503 and 500 pages."""
 
 import logging
+import secrets
 import sys
 
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import HttpResponse
 from django.http.request import RawPostDataException
 from django.shortcuts import redirect, render
@@ -15,6 +18,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from consultations.selectors import home_consultations
@@ -123,3 +127,46 @@ def server_error(request):
     if is_database_unavailable(exception):
         return database_unavailable(request, exception)
     return defaults.server_error(request)
+
+
+def _text(body: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, content_type="text/plain; charset=utf-8", status=status)
+
+
+# Probes for load balancers and orchestrators: plain text, never cached, GET or HEAD, and exempt
+# from the https redirect (settings.SECURE_REDIRECT_EXEMPT) so they work over plain http.
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """The process is alive and serving; asks nothing of the database (a restart would not
+    bring a lost database back)."""
+    return _text("ok\n")
+
+
+@never_cache
+@require_safe
+def readyz(request):
+    """Ready for traffic: the database answers a query and the shared cache stores and returns a
+    value. 503 names what failed, so that a load balancer stops sending requests here."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready; the probe says which
+        checks["database"] = f"unavailable ({type(exc).__name__})"
+    # A key of its own: concurrent probes must not read each other's value.
+    key, token = f"readyz:{secrets.token_hex(8)}", secrets.token_hex(8)
+    try:
+        cache.set(key, token, timeout=30)
+        stored = cache.get(key)
+        cache.delete(key)
+        checks["cache"] = "ok" if stored == token else "unavailable (value not stored)"
+    except Exception as exc:
+        checks["cache"] = f"unavailable ({type(exc).__name__})"
+    ready = all(outcome == "ok" for outcome in checks.values())
+    body = "".join(f"{name}: {outcome}\n" for name, outcome in checks.items())
+    return _text(("ready\n" if ready else "not ready\n") + body, status=200 if ready else 503)

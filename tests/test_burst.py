@@ -153,7 +153,7 @@ def wait_until_serving(port: int, process: subprocess.Popen, server: Server) -> 
         if process.poll() is not None:
             raise AssertionError(f"gunicorn exited with {process.returncode}:\n{server.log()}")
         try:
-            status, _headers, _body = http_request(port, "GET", "/")
+            status, _headers, _body = http_request(port, "GET", "/readyz")
             if status == 200:
                 return
         except OSError:
@@ -281,6 +281,14 @@ class ConnectionSampler(threading.Thread):
         self.conn.close()
 
 
+def explain(html: bytes) -> str:
+    """The error messages of a form page that came back instead of the redirect."""
+    found = re.findall(
+        rb'class="(?:message message--error|field__error)"[^>]*>(.*?)</p>', html, re.S
+    )
+    return " / ".join(m.decode(errors="replace").strip() for m in found) or html[:300].decode()
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -306,6 +314,7 @@ def test_a_burst_of_posts_is_all_saved_once_without_a_server_error(server):
     shared = threading.Lock()
     results: list[tuple[str, int, str, float]] = []  # text, status, location, seconds
     errors: list[str] = []
+    refusals: list[str] = []
     barrier = threading.Barrier(WRITERS + 1, timeout=WAIT)
 
     def writer(n: int) -> None:
@@ -322,11 +331,13 @@ def test_a_burst_of_posts_is_all_saved_once_without_a_server_error(server):
                     parent = None if kind == "top level" else rng.choice(pool)
                 text = f"Burst writer {n}, post {i} ({kind})"
                 started = time.monotonic()
-                status, headers, _body = browser.post_comment(path, text, parent)
+                status, headers, body = browser.post_comment(path, text, parent)
                 elapsed = time.monotonic() - started
                 location = headers.get("Location", "")
                 with shared:
                     results.append((text, status, location, elapsed))
+                    if status != 302:
+                        refusals.append(f"{text} (parent {parent}): {status} {explain(body)}")
                     match = COMMENT_LOCATION.match(location)
                     if status == 302 and match:
                         pk = int(match.group(1))
@@ -366,6 +377,7 @@ def test_a_burst_of_posts_is_all_saved_once_without_a_server_error(server):
         f"max_connections {max_connections}"
     )
     assert errors == [], errors
+    assert refusals == [], refusals
     assert posts == WRITERS * len(PLAN)
     server_errors = [r for r in results if r[1] >= 500]
     assert server_errors == [], server_log_tail(server)

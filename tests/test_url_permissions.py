@@ -96,6 +96,9 @@ def _comment(w):
 EXPECTATIONS: dict[str, Case] = {
     # Site pages
     "home": Case(PUBLIC),
+    # Load balancers' probes: anyone, GET or HEAD only.
+    "healthz": Case(PUBLIC, post={"anonymous": 405}),
+    "readyz": Case(PUBLIC, post={"anonymous": 405}),
     "consultations:detail": Case(PUBLIC, _slug),
     "consultations:export": Case(STAFF_ONLY, _slug),
     "consultations:comment": Case(
