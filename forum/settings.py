@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "mptt",
-    "forum",
+    "forum.apps.ForumConfig",
     "accounts",
     "consultations",
 ]
@@ -107,15 +107,35 @@ if PGBOUNCER:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-if os.environ.get("REDIS_URL"):
-    CACHES = {
+
+def cache_settings(redis_url: str) -> dict:
+    """The default cache, shared by every worker and instance: it holds allauth's rate limits
+    (failed logins, signups, emails sent), which a per-process cache would let each gunicorn
+    worker count on its own. Redis when REDIS_URL is set, else a table in the database (created
+    by forum/migrations/0001_cache_table.py). forum.checks warns about a per-process cache."""
+    prefix = os.environ.get("CACHE_KEY_PREFIX", "forum")
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": prefix,
+                # A Redis outage fails a request within seconds instead of hanging its thread.
+                "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            }
+        }
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+            "KEY_PREFIX": prefix,
+            # Expired rows are culled beyond this many (Django's default of 300 is small).
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "10000"))},
         }
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+CACHES = cache_settings(os.environ.get("REDIS_URL", ""))
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

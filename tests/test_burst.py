@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psycopg2
 import pytest
@@ -410,3 +410,36 @@ def test_a_burst_of_posts_is_all_saved_once_without_a_server_error(server):
 
 def server_log_tail(server: Server, lines: int = 80) -> str:
     return "\n".join(server.log().splitlines()[-lines:])
+
+
+def test_failed_logins_are_counted_once_for_all_workers(server):
+    """allauth's limit on failed logins lives in the shared cache (here the database cache), so
+    every worker counts the same attempts: the sixth wrong password in a row is refused."""
+    victim = create_user(email="target@example.org")
+    refused = []
+    for attempt in range(6):
+        browser = Browser(server.port, session_key="")
+        browser.cookies.clear()
+        status, headers, body = http_request(server.port, "GET", "/accounts/login/")
+        assert status == 200
+        browser.cookies["csrftoken"] = cookie(headers, "csrftoken")
+        form = urlencode(
+            {
+                "csrfmiddlewaretoken": csrf_field(body),
+                "login": victim.email,
+                "password": f"wrong password {attempt}",
+            }
+        ).encode()
+        status, _headers, body = http_request(
+            server.port,
+            "POST",
+            "/accounts/login/",
+            headers=browser.headers(**{"Content-Type": "application/x-www-form-urlencoded"}),
+            body=form,
+        )
+        assert status == 200
+        refused.append(b"Too many failed login attempts" in body)
+    pids = set(re.findall(r"<(\d+)> 127\.0\.0\.1 \"POST /accounts/login/", server.log()))
+    print(f"\nfailed logins: refused {refused}, served by {len(pids)} worker(s)")
+
+    assert refused == [False] * 5 + [True]
