@@ -1,6 +1,7 @@
 """The one place that turns user-written text into safe HTML (bleach), and HTML back into text."""
 
 import re
+import threading
 from functools import partial
 from html import unescape
 from html.parser import HTMLParser
@@ -186,8 +187,17 @@ def _cleaner(tags: frozenset[str]) -> bleach.Cleaner:
     )
 
 
-_COMMENT_CLEANER = _cleaner(ALLOWED_TAGS)
-_DESCRIPTION_CLEANER = _cleaner(DESCRIPTION_TAGS)
+# A Cleaner keeps its parser's state between calls and is not thread-safe (bleach: "Create a
+# separate cleaner per thread"): gunicorn's threads (gunicorn.conf.py) each build their own.
+_cleaners = threading.local()
+
+
+def _thread_cleaner(kind: str, tags: frozenset[str]) -> bleach.Cleaner:
+    cleaner = getattr(_cleaners, kind, None)
+    if cleaner is None:
+        cleaner = _cleaner(tags)
+        setattr(_cleaners, kind, cleaner)
+    return cleaner
 
 
 def _normalise_newlines(text: str) -> str:
@@ -196,12 +206,12 @@ def _normalise_newlines(text: str) -> str:
 
 def sanitize_comment(text: str) -> str:
     """Safe HTML for a comment body, from what the author typed (text or a little HTML)."""
-    return _COMMENT_CLEANER.clean(_normalise_newlines(text))
+    return _thread_cleaner("comment", ALLOWED_TAGS).clean(_normalise_newlines(text))
 
 
 def sanitize_description(text: str) -> str:
     """Safe HTML for a consultation description (moderators' rich text)."""
-    return _DESCRIPTION_CLEANER.clean(_normalise_newlines(text))
+    return _thread_cleaner("description", DESCRIPTION_TAGS).clean(_normalise_newlines(text))
 
 
 class _TextExtractor(HTMLParser):

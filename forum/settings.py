@@ -51,7 +51,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "mptt",
-    "forum",
+    "forum.apps.ForumConfig",
     "accounts",
     "consultations",
 ]
@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "forum.middleware.SecurityHeadersMiddleware",
+    # A 503 page (with the text a participant typed) when the database is unreachable.
+    "forum.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the switcher's cookie, else the browser's Accept-Language (no URL prefixes).
@@ -93,23 +95,52 @@ TEMPLATES = [
     },
 ]
 
+# Connections: each gunicorn thread keeps at most one, reused for CONN_MAX_AGE seconds and checked
+# before reuse (a backend that PostgreSQL dropped is replaced instead of failing the request).
+# Behind PgBouncer in transaction pooling (PGBOUNCER=1) the pooler owns the server connections:
+# Django closes its own after each request, and server-side cursors (which outlive a transaction)
+# are off. Tree locks are transaction-scoped (pg_advisory_xact_lock), so they work there too.
+PGBOUNCER = env_bool("PGBOUNCER", False)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE") or (0 if PGBOUNCER else 60)),
+        conn_health_checks=True,
     )
 }
+if PGBOUNCER:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-if os.environ.get("REDIS_URL"):
-    CACHES = {
+
+def cache_settings(redis_url: str) -> dict:
+    """The default cache, shared by every worker and instance: it holds allauth's rate limits
+    (failed logins, signups, emails sent), which a per-process cache would let each gunicorn
+    worker count on its own. Redis when REDIS_URL is set, else a table in the database (created
+    by forum/migrations/0001_cache_table.py). forum.checks warns about a per-process cache."""
+    prefix = os.environ.get("CACHE_KEY_PREFIX", "forum")
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": prefix,
+                # A Redis outage fails a request within seconds instead of hanging its thread.
+                "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            }
+        }
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+            "KEY_PREFIX": prefix,
+            # Expired rows are culled beyond this many (Django's default of 300 is small).
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "10000"))},
         }
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+CACHES = cache_settings(os.environ.get("REDIS_URL", ""))
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -185,6 +216,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # HTTPS only where the site's address is https: plain http is redirected, and HSTS keeps browsers
 # on https. The test client speaks plain http to the default SITE_URL, so tests see no redirect.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and SITE_URL.startswith("https:"))
+# Load balancers probe the instances over plain http (forum.views.healthz and readyz).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or (0 if DEBUG else 31_536_000))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
 # Preloading commits the whole domain to HTTPS for every browser: its owner opts in.

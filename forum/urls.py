@@ -9,6 +9,9 @@ from accounts import views as accounts_views
 
 from . import views
 
+# Errors outside views, an unreachable database among them (see forum.middleware).
+handler500 = "forum.views.server_error"
+
 
 class FaviconRedirect(RedirectView):
     # Resolved per request: the hashed static name is known only once collectstatic has run.
@@ -18,6 +21,9 @@ class FaviconRedirect(RedirectView):
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Probes (exempt from the https redirect: settings.SECURE_REDIRECT_EXEMPT).
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     # Browsers ask for /favicon.ico whatever the page says. Not permanent: the static file's
     # hashed name changes with its content.
     path(

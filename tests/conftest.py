@@ -44,8 +44,12 @@ def _temporary_media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    # allauth's rate limits live in the cache; each test starts with a clean slate.
+def _clear_cache(settings):
+    # allauth's rate limits live in the cache; each test starts with a clean slate. This
+    # process's memory rather than the database cache: tests without database access use the
+    # cache too, and query counts stay those of the pages. tests/test_cache.py and
+    # tests/test_burst.py exercise the real default.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
     yield
     cache.clear()

@@ -98,6 +98,9 @@ EXPECTATIONS: dict[str, Case] = {
     "home": Case(PUBLIC),
     # The site icon, among the static files.
     "favicon": Case(by_role(Redirect("/static/favicon.svg"))),
+    # Load balancers' probes: anyone, GET or HEAD only.
+    "healthz": Case(PUBLIC, post={"anonymous": 405}),
+    "readyz": Case(PUBLIC, post={"anonymous": 405}),
     "consultations:detail": Case(PUBLIC, _slug),
     "consultations:export": Case(STAFF_ONLY, _slug),
     "consultations:comment": Case(
