@@ -258,7 +258,9 @@ class ConnectionSampler(threading.Thread):
     def sample(self) -> tuple[int, int]:
         with self.conn.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FILTER (WHERE application_name = %s), count(*) "
+                # This database only: other runs of this test may share the server.
+                "SELECT count(*) FILTER (WHERE application_name = %s"
+                " AND datname = current_database()), count(*) "
                 "FROM pg_stat_activity WHERE backend_type = 'client backend'",
                 [APP_NAME],
             )
