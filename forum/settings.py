@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "mptt",
-    "forum.apps.ForumConfig",
+    "forum",
     "accounts",
     "consultations",
 ]

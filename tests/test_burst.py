@@ -98,8 +98,13 @@ def server_environment(port: int, static_root: Path, media_root: Path) -> dict[s
 class Server:
     def __init__(self, port: int, env: dict[str, str], log_path: Path):
         self.port, self.env, self.log_path = port, env, log_path
-        # What gunicorn.conf.py computes in this environment (it is plain Python).
-        config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        # What gunicorn.conf.py (plain Python) computes in the server's environment.
+        with pytest.MonkeyPatch.context() as patch:
+            for key in list(os.environ):
+                patch.delenv(key)
+            for key, value in env.items():
+                patch.setenv(key, value)
+            config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
         self.workers, self.threads = config["workers"], config["threads"]
 
     def log(self) -> str:
@@ -128,13 +133,7 @@ def server(django_db_setup, tmp_path_factory):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    saved = os.environ.copy()
-    try:
-        os.environ.update({k: v for k, v in env.items() if k.startswith("WEB_")})
-        running = Server(port, env, log_path)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    running = Server(port, env, log_path)
     try:
         wait_until_serving(port, process, running)
         yield running
@@ -443,3 +442,27 @@ def test_failed_logins_are_counted_once_for_all_workers(server):
     print(f"\nfailed logins: refused {refused}, served by {len(pids)} worker(s)")
 
     assert refused == [False] * 5 + [True]
+
+
+def test_connections_dropped_between_requests_are_replaced_without_an_error(server):
+    """A failover or an administrator ends the server's idle connections: with the shipped
+    CONN_HEALTH_CHECKS each thread notices before its next request and reconnects, so no
+    participant sees the dropped connection."""
+    for _ in range(20):  # several threads now hold a persistent connection
+        assert http_request(server.port, "GET", "/readyz")[0] == 200
+    sampler = ConnectionSampler()
+    try:
+        with sampler.conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                [APP_NAME],
+            )
+            terminated = cursor.fetchone()[0]
+    finally:
+        sampler.conn.close()
+
+    statuses = Counter(http_request(server.port, "GET", "/readyz")[0] for _ in range(40))
+
+    assert terminated > 0
+    assert statuses == {200: 40}, server_log_tail(server)
