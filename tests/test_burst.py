@@ -51,8 +51,8 @@ PLAN = [
     "reply to a new thread",
     "reply to a new thread",
 ]
-# The server's connections carry this name, so the sampler counts only theirs.
-APP_NAME = "forum-burst-test"
+# The server's connections carry this name (one per test run), so the sampler counts only theirs.
+APP_NAME = f"forum-burst-test-{os.getpid()}"
 WAIT = 120  # seconds: a bound for the whole burst, which should take a few
 COMMENT_LOCATION = re.compile(r"^/consultations/[\w-]+/#comment-(\d+)$")
 
@@ -253,11 +253,13 @@ class ConnectionSampler(threading.Thread):
         self.stop = threading.Event()
         self.peak = 0
         self.peak_all = 0
+        self.at_peak: list[tuple] = []
 
     def sample(self) -> tuple[int, int]:
         with self.conn.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FILTER (WHERE application_name = %s), count(*) "
+                "SELECT count(*) FILTER (WHERE application_name = %s AND datname = "
+                "current_database()), count(*) "
                 "FROM pg_stat_activity WHERE backend_type = 'client backend'",
                 [APP_NAME],
             )
@@ -266,8 +268,20 @@ class ConnectionSampler(threading.Thread):
     def run(self):
         while not self.stop.is_set():
             ours, everyone = self.sample()
+            if ours > self.peak:
+                self.at_peak = self.details()
             self.peak, self.peak_all = max(self.peak, ours), max(self.peak_all, everyone)
             time.sleep(0.01)
+
+    def details(self) -> list[tuple]:
+        """The server's connections at the peak: which client port, since when, doing what."""
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT client_port, backend_start::time, state, left(query, 60) "
+                "FROM pg_stat_activity WHERE application_name = %s ORDER BY backend_start",
+                [APP_NAME],
+            )
+            return cursor.fetchall()
 
     def max_connections(self) -> int:
         with self.conn.cursor() as cursor:
@@ -386,7 +400,7 @@ def test_a_burst_of_posts_is_all_saved_once_without_a_server_error(server):
     ]
     assert statuses == {302: posts} and wrong == []
     # The configuration's bound held.
-    assert 0 < sampler.peak <= bound
+    assert 0 < sampler.peak <= bound, (sampler.at_peak, server_events(server))
 
     # Nothing lost, nothing duplicated: every body stored exactly once, under the id it was
     # announced with.
@@ -405,6 +419,11 @@ def test_a_burst_of_posts_is_all_saved_once_without_a_server_error(server):
         Comment.objects.order_by().values_list("pk", "parent_id", "tree_id", "lft", "rght", "level")
     )
     assert independent_tree_check(rows) == []
+
+
+def server_events(server: Server) -> list[str]:
+    """Gunicorn's own lines (workers booted, timed out, exiting), without the access log."""
+    return [line for line in server.log().splitlines() if line.startswith("[")]
 
 
 def server_log_tail(server: Server, lines: int = 80) -> str:
