@@ -51,7 +51,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "mptt",
-    "forum.apps.ForumConfig",
+    "forum",
     "accounts",
     "consultations",
 ]
