@@ -197,7 +197,6 @@ def _comments(consultation: Consultation, filters: ExportFilters):
 # The columns read per comment, in the order _row_chunks unpacks them.
 _FIELDS = (
     "pk",
-    "question_id",
     "question__number",
     "question__text",
     "parent_id",
@@ -242,7 +241,7 @@ def _row_chunks(
     with translation.override(settings.LANGUAGE_CODE):
         stakeholder_labels = {value: str(label) for value, label in StakeholderType.choices}
         reason_labels = {value: str(label) for value, label in ModerationReason.choices}
-    questions: dict[int, str] = {}
+    questions: dict[int, str] = {}  # neutralised text by number
     deleted, hidden = Comment.Status.DELETED.value, Comment.Status.HIDDEN.value
     through = Comment.objectives.through
     starts = _FORMULA_START
@@ -258,14 +257,16 @@ def _row_chunks(
     for chunk in _chunks(rows, CHUNK_SIZE):
         ids = [row[0] for row in chunk]
         objectives: dict[int, list[int]] = {}
-        for comment_id, number in through.objects.filter(comment_id__in=ids).values_list(
+        # comment__pk__in rather than comment_id__in: the same SQL, with half the work per id to
+        # build it (no foreign-key normalisation).
+        for comment_id, number in through.objects.filter(comment__pk__in=ids).values_list(
             "comment_id", "objective__number"
         ):
             objectives.setdefault(comment_id, []).append(number)
         files: dict[int, list[str]] = {}
         with_files = [row[0] for row in chunk if row[-1]]
         for comment_id, pk in (
-            Attachment.objects.filter(comment_id__in=with_files)
+            Attachment.objects.filter(comment__pk__in=with_files)
             .order_by("comment_id", "pk")
             .values_list("comment_id", "pk")
             if with_files
@@ -276,7 +277,6 @@ def _row_chunks(
         out = []
         for (
             pk,
-            question_id,
             question_number,
             question_text,
             parent_id,
@@ -293,9 +293,9 @@ def _row_chunks(
             stakeholder_type,
             has_files,
         ) in chunk:
-            question = questions.get(question_id)
+            question = questions.get(question_number)
             if question is None:
-                question = questions[question_id] = _neutralise(question_text)
+                question = questions[question_number] = _neutralise(question_text)
             # User.display_name, from the joined columns.
             name = display_name or f"{first_name} {last_name}".strip() or username
             if name[:1] in starts:
@@ -324,7 +324,10 @@ def _row_chunks(
                     stakeholder_labels.get(stakeholder_type, stakeholder_type)
                     if stakeholder_type
                     else "",
-                    _utc_cell(created_at),
+                    # The database hands back UTC; _utc_cell() converts anything else.
+                    created_at.isoformat(" ", "seconds")[:19]
+                    if created_at.tzinfo is UTC
+                    else _utc_cell(created_at),
                     ";".join(map(str, sorted(tags))) if tags else "",
                     status,
                     reason_labels.get(reason, reason) if status == hidden and reason else "",
