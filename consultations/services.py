@@ -420,8 +420,8 @@ def comment_edit(
     comment = _comment_for_change(comment)
     if not permissions.can_edit(by, comment):
         raise PermissionDenied(_("You can edit your own comment while the consultation is open."))
-    html, _text = clean_body(body)
-    return _change(comment=comment, by=by, html=html, objectives=objectives, note=note)
+    html, text = clean_body(body)
+    return _change(comment=comment, by=by, html=html, text=text, objectives=objectives, note=note)
 
 
 @transaction.atomic
@@ -433,7 +433,14 @@ def comment_set_objectives(
     comment = _comment_for_change(comment)
     if not (permissions.can_moderate(by) and permissions.can_edit(by, comment)):
         raise PermissionDenied(_("Only moderators can change the objectives of a comment."))
-    return _change(comment=comment, by=by, html=comment.body, objectives=objectives, note=note)
+    return _change(
+        comment=comment,
+        by=by,
+        html=comment.body,
+        text=comment.body_text,
+        objectives=objectives,
+        note=note,
+    )
 
 
 def _comment_for_change(comment: Comment) -> Comment:
@@ -445,7 +452,7 @@ def _comment_for_change(comment: Comment) -> Comment:
 
 
 def _change(
-    *, comment: Comment, by, html: str, objectives: Iterable[Objective], note: str
+    *, comment: Comment, by, html: str, text: str, objectives: Iterable[Objective], note: str
 ) -> Comment:
     """Store a new version of a locked comment: the old one as a revision, a log entry when a
     moderator changed someone else's comment. No change, no revision."""
@@ -462,7 +469,7 @@ def _change(
     )
     fields = ["updated_at"]
     if html != comment.body:
-        comment.body, comment.body_text = html, html_to_text(html)
+        comment.body, comment.body_text = html, text
         comment.edited_at = timezone.now()
         fields += ["body", "body_text", "edited_at"]
     comment.save(update_fields=fields)
