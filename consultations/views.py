@@ -154,8 +154,9 @@ def attachment_download(request, pk: int):
     response["X-Content-Type-Options"] = "nosniff"
     # Should a browser render it anyway, it gets no script and no access to the site's origin.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if not public:
-        response["Cache-Control"] = "private, no-store"
+    # Never kept anywhere when withheld. A public file may be hidden or deleted at any time, so
+    # it is kept briefly, and only by the browser: no shared cache would drop it on hiding.
+    response["Cache-Control"] = "private, max-age=300" if public else "private, no-store"
     return response
 
 
