@@ -54,14 +54,15 @@ def pathological_bodies(length: int | None = None) -> dict[str, str]:
         "<ol><li> unclosed": _repeat("<ol><li>", length),
         "links, 20,000 chars": _repeat(link, length),
         "links, at the tag limit": (link * (MAX_TAGS // 2))[:length],
-        "nesting at the limit": _repeat(
+        # As many 20-deep blocks as the tag limit allows.
+        "nesting at the limit": (
             "<blockquote>" * (MAX_NESTING // 2)
             + "<b>" * (MAX_NESTING // 2)
             + "x"
             + "</b>" * (MAX_NESTING // 2)
-            + "</blockquote>" * (MAX_NESTING // 2),
-            length,
-        ),
+            + "</blockquote>" * (MAX_NESTING // 2)
+        )
+        * (MAX_TAGS // (2 * MAX_NESTING)),
         "attributes, one tag": _repeat("<b " + " ".join(f"a{i}=1" for i in range(length)), length),
         "attributes at the limit": _repeat(
             "<b " + " ".join(f"a{i}=1" for i in range(MAX_ATTRIBUTES)) + ">x</b> ", length
