@@ -4,6 +4,7 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -238,15 +239,27 @@ class QuestionFilter(admin.SimpleListFilter):
         questions = Question.objects.select_related("consultation").order_by(
             "consultation__title", "number"
         )
-        consultation = request.GET.get("question__consultation__id__exact")
-        if consultation:
+        # Not a number: the consultation filter itself reports the incorrect lookup.
+        consultation = _as_id(request.GET.get("question__consultation__id__exact"))
+        if consultation is not None:
             questions = questions.filter(consultation_id=consultation)
         return [(q.pk, _question_label(q)) for q in questions]
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(question_id=self.value())
-        return queryset
+        if not self.value():
+            return queryset
+        question = _as_id(self.value())
+        if question is None:
+            # The admin then shows the whole list, flagged as filtered wrongly (?e=1).
+            raise IncorrectLookupParameters(f"question={self.value()!r} is not an id")
+        return queryset.filter(question_id=question)
+
+
+def _as_id(value: str | None) -> int | None:
+    """A primary key from the query string, or None for anything that is not a plain number."""
+    if value is None or not (value.isascii() and value.isdigit()):
+        return None
+    return int(value)
 
 
 def _question_label(question: Question) -> str:

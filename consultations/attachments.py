@@ -1,11 +1,13 @@
 """Files attached to comments: their kind judged by content, their names and the limits on them."""
 
+import copy
 import unicodedata
 import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
+from xml.parsers import expat
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -60,13 +62,15 @@ def allowed_labels() -> str:
 # Zip archives (DOCX, ODT, XLSX) are inspected, never extracted. A small archive can declare or
 # inflate to gigabytes (a zip bomb), so the directory is bounded and every read is capped.
 ZIP_MAX_ENTRIES = 10_000
-# What all entries may declare together: more is a bomb for whoever opens the file later.
-ZIP_MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
-# What detection itself may inflate, over all the entries it reads.
+# What all entries may hold together. Every entry is inflated once to check it holds what the
+# directory says, so this also bounds the work of detection: about a second at worst.
+ZIP_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+# What the parts that are parsed ([Content_Types].xml, _rels/.rels, mimetype) may hold together.
 ZIP_MAX_READ_BYTES = 2 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 _ZIP_ERRORS = (
-    zipfile.BadZipFile,
+    zipfile.BadZipFile,  # including a CRC that does not match
     zipfile.LargeZipFile,
     zlib.error,
     EOFError,
@@ -74,35 +78,133 @@ _ZIP_ERRORS = (
     ValueError,
     RuntimeError,  # an encrypted entry
     NotImplementedError,  # an unknown compression method
+    expat.ExpatError,
 )
-# The main part of each Office Open XML document, as [Content_Types].xml declares it. Macro-enabled
-# variants (DOCM, XLSM) declare another type, so they are refused even when renamed.
-_DOCX_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-_XLSX_MAIN = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+# The main part of each Office Open XML document, as [Content_Types].xml must declare it.
+_OOXML_MAIN_PARTS = {
+    "word/document.xml": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    ),
+    "xl/workbook.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+}
+_CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_OFFICE_DOCUMENT = "/officeDocument"  # the end of the main relationship's type URI
+# Content types of code: macro-enabled documents and templates (DOCM, XLSM, DOTM...), VBA
+# projects and their data, ActiveX controls, Excel 4.0 macro sheets. Refused wherever they are
+# declared, since Office runs what a package declares, whatever the main part is.
+_CODE_TYPE_MARKERS = ("macroenabled", "vbaproject", "vbadata", "activex", "macrosheet")
+# Parts that hold code whatever type they are declared with.
+_CODE_PART_NAMES = ("vbaproject.bin", "vbadata.xml")
+_CODE_FOLDERS = ("activex", "macrosheets")
+# OpenDocument keeps macros in Basic/ (StarBasic) and Scripts/ (Python, JavaScript, BeanShell).
+# Event listeners in content.xml that call the application's own macros are not inspected:
+# LibreOffice asks before running anything a document triggers.
+_ODF_CODE_FOLDERS = ("basic/", "scripts/")
 _ODT_MIMETYPE = ODT.content_type.encode()
+_PARSED_PARTS = ("mimetype", "[content_types].xml", "_rels/.rels")
 
 
-class _TooBig(Exception):
+class _Refused(Exception):
     pass
 
 
-class _ZipReader:
-    """Reads entries of an open archive within one budget of inflated bytes."""
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool) -> bytes:
+    """Inflate an entry to the real end of its data, in chunks, refusing it as soon as it holds
+    more than the directory declares (or less, or other bytes: the CRC is checked at the end).
 
-    def __init__(self, archive: zipfile.ZipFile):
-        self.archive = archive
-        self.budget = ZIP_MAX_READ_BYTES
+    zipfile itself stops at the declared size, so a bomb declaring 1 KB and inflating to 2 GB
+    reads as a valid 1 KB; here the declared size is only the point at which reading stops.
+    """
+    probe = copy.copy(info)
+    probe.file_size = info.file_size + 1  # read past the declared size, if there is more
+    size, chunks = 0, []
+    with archive.open(probe) as entry:
+        while chunk := entry.read(_CHUNK):
+            size += len(chunk)
+            if size > info.file_size:
+                raise _Refused
+            if keep:
+                chunks.append(chunk)
+    if size != info.file_size:
+        raise _Refused
+    return b"".join(chunks)
 
-    def read(self, info: zipfile.ZipInfo) -> bytes:
-        # The declared size may lie: the read is capped as well, one byte past the budget.
-        if info.file_size > self.budget:
-            raise _TooBig
-        with self.archive.open(info) as entry:
-            data = entry.read(self.budget + 1)
-        if len(data) > self.budget:
-            raise _TooBig
-        self.budget -= len(data)
-        return data
+
+def _xml_elements(data: bytes) -> list[tuple[str, dict[str, str]]]:
+    """Every element of an XML part as ("namespace}name", attributes). A document type
+    declaration is refused outright (no entities, hence no entity expansion), in any encoding."""
+    elements: list[tuple[str, dict[str, str]]] = []
+
+    def refuse(*args) -> None:
+        raise _Refused
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = lambda name, attributes: elements.append((name, attributes))
+    parser.Parse(data, True)
+    return elements
+
+
+def _content_types(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """[Content_Types].xml as ({extension: type}, {part name: type}), names in lower case (OPC
+    compares them so). A part or an extension declared twice is refused: which would count?"""
+    elements = _xml_elements(data)
+    if not elements or elements[0][0] != f"{_CONTENT_TYPES_NS}}}Types":
+        raise _Refused
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for name, attributes in elements[1:]:
+        if name == f"{_CONTENT_TYPES_NS}}}Default":
+            table, key = defaults, attributes.get("Extension", "")
+        elif name == f"{_CONTENT_TYPES_NS}}}Override":
+            table, key = overrides, attributes.get("PartName", "").lstrip("/")
+        else:
+            continue
+        key = key.lower()
+        if not key or key in table:
+            raise _Refused
+        table[key] = attributes.get("ContentType", "")
+    return defaults, overrides
+
+
+def _ooxml_kind(names: list[str], parts: dict[str, bytes]) -> Kind | None:
+    main = [part for part in _OOXML_MAIN_PARTS if part in names]
+    if len(main) != 1 or "[content_types].xml" not in parts:
+        return None  # neither a document nor a workbook, or an archive pretending to be both
+    [main_part] = main
+    for name in names:
+        folders, _slash, base = name.rpartition("/")
+        if base in _CODE_PART_NAMES or any(f in folders.split("/") for f in _CODE_FOLDERS):
+            return None
+    defaults, overrides = _content_types(parts["[content_types].xml"])
+    for content_type in (*defaults.values(), *overrides.values()):
+        if any(marker in content_type.lower() for marker in _CODE_TYPE_MARKERS):
+            return None
+    # The type of the main part itself, as Office reads it (an Override, else the Default for
+    # its extension): a mention of the right type elsewhere in the file counts for nothing.
+    main_type = overrides.get(main_part, defaults.get(main_part.rpartition(".")[2]))
+    if main_type != _OOXML_MAIN_PARTS[main_part]:
+        return None
+    # The package's relationships must not make another part the document.
+    if "_rels/.rels" in parts:
+        for name, attributes in _xml_elements(parts["_rels/.rels"]):
+            if name != f"{_RELATIONSHIPS_NS}}}Relationship":
+                continue
+            if attributes.get("Type", "").endswith(_OFFICE_DOCUMENT):
+                if attributes.get("Target", "").lstrip("/").lower() != main_part:
+                    return None
+    return DOCX if main_part == "word/document.xml" else XLSX
+
+
+def _odf_kind(names: list[str], parts: dict[str, bytes]) -> Kind | None:
+    # OpenDocument: a "mimetype" entry first, holding exactly the document's type; no macros.
+    if parts.get("mimetype") != _ODT_MIMETYPE:
+        return None
+    if any(name.startswith(_ODF_CODE_FOLDERS) for name in names):
+        return None
+    return ODT
 
 
 def _zip_kind(file: IO[bytes]) -> Kind | None:
@@ -113,23 +215,24 @@ def _zip_kind(file: IO[bytes]) -> Kind | None:
                 return None
             if sum(info.file_size for info in entries) > ZIP_MAX_UNCOMPRESSED_BYTES:
                 return None
-            reader = _ZipReader(archive)
-            # OpenDocument: a "mimetype" entry first, holding exactly the document's type.
+            # Part names in lower case, as Office compares them; the same name twice is refused
+            # (one program would read the first, another the last).
+            names = [info.filename.lower() for info in entries]
+            if len(set(names)) != len(names):
+                return None
+            parsed = [info for info in entries if info.filename.lower() in _PARSED_PARTS]
+            if sum(info.file_size for info in parsed) > ZIP_MAX_READ_BYTES:
+                return None
+            # Every entry inflated once, so that none holds more than the directory says.
+            parts = {}
+            for info in entries:
+                data = _inflate(archive, info, keep=info in parsed)
+                if info in parsed:
+                    parts[info.filename.lower()] = data
             if entries[0].filename == "mimetype":
-                return ODT if reader.read(entries[0]) == _ODT_MIMETYPE else None
-            names = {info.filename: info for info in entries}
-            if "[Content_Types].xml" not in names:
-                return None
-            is_docx, is_xlsx = "word/document.xml" in names, "xl/workbook.xml" in names
-            if is_docx == is_xlsx:  # neither, or an archive pretending to be both
-                return None
-            content_types = reader.read(names["[Content_Types].xml"])
-            if is_docx and _DOCX_MAIN in content_types:
-                return DOCX
-            if is_xlsx and _XLSX_MAIN in content_types:
-                return XLSX
-            return None
-    except (_TooBig, *_ZIP_ERRORS):
+                return _odf_kind(names, parts)
+            return _ooxml_kind(names, parts)
+    except (_Refused, *_ZIP_ERRORS):
         return None
 
 

@@ -2,14 +2,17 @@
 
 import re
 import threading
+from dataclasses import dataclass
 from functools import partial
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import bleach
-from bleach.html5lib_shim import Filter
-from bleach.linkifier import LinkifyFilter, build_url_re
+from bleach.html5lib_shim import BleachHTMLParser, Filter
+from bleach.linkifier import TLDS, LinkifyFilter
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "code", "pre"}
@@ -23,8 +26,31 @@ LINK_REL = "nofollow ugc noopener"
 # Blocks that an author's HTML may hold at the top level; text outside them becomes paragraphs.
 _BLOCK_TAGS = frozenset({"p", "ul", "ol", "li", "blockquote", "pre", "h2", "h3"})
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-# Only http(s) URLs and www. hosts become links; bleach's default would admit any scheme.
-_URL_RE = build_url_re(protocols=["http", "https"])
+# bleach's linkify patterns, changed in two ways: only http(s) URLs and www. hosts become links
+# (bleach's default would admit any scheme), and a match may start only where a host or an
+# address can begin, not inside a run of the characters they are made of. bleach's own patterns
+# try every position of such a run and scan to its end from each, so a 20,000-character "word"
+# ("aaaa...", "a-.a-.", "((((") cost seconds; these scan each run once. Possessive quantifiers
+# are used only where giving characters back can never lead to a match.
+_TLD_ALTERNATIVES = "|".join(sorted(TLDS))  # as bleach: "co" is retried as "com" before \b
+_URL_RE = re.compile(
+    r"(?<!\()\(*+"  # opening parentheses, from the first of a run (stripped again by bleach)
+    # A host begins a run of host characters, or follows a hyphen that begins one ("-www.");
+    # after any other hyphen, only a scheme may begin ("x-https://").
+    r"\b(?:(?<![@.\w-])|(?<=-)(?<![@.\w-]-)|(?<=-)(?=https?:))"
+    r"(?:(?:https?):/{0,3}(?:(?:\w+:)?\w+@)?)?"  # http://user:password@
+    r"(?:[\w-]+\.)+(?:" + _TLD_ALTERNATIVES + r")(?::[0-9]+)?(?!\.\w)\b"  # host.tld:port
+    r"(?:[/?][^\s{}|\\^`<>\"]*)?",  # path and query, up to a space or an unsafe character
+    re.IGNORECASE,
+)
+_EMAIL_CHAR = r"[-!#$%&'*+/=?^_`{}|~0-9A-Z]"
+_EMAIL_RE = re.compile(
+    r"(?<!//)(?<!" + _EMAIL_CHAR + r")(?<!" + _EMAIL_CHAR + r"\.)"  # where a local part begins
+    r"(?:" + _EMAIL_CHAR + r"++(?:\." + _EMAIL_CHAR + r"++)*+"  # dot-atom
+    r'|^"(?:[\001-\010\013\014\016-\037!#-\[\]-\177]|\\[\001-\011\013\014\016-\177])*+"'
+    r")@(?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+(?:" + "|".join(TLDS) + r")",  # "com" first
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def _safe_href(href: str) -> bool:
@@ -167,8 +193,20 @@ class ParagraphFilter(Filter):
             yield from tokens
 
 
+class _QuietParser(BleachHTMLParser):
+    """bleach's parser without its list of parse errors, which nobody reads.
+
+    html5lib works out the line and column of every parse error by counting the newlines before
+    it in the current 10,240-character chunk, so a body of stray "<" or "&#x" spent most of its
+    time on that bookkeeping.
+    """
+
+    def parseError(self, errorcode="XXX-undefined-error", datavars=None):  # noqa: N802
+        pass
+
+
 def _cleaner(tags: frozenset[str]) -> bleach.Cleaner:
-    return bleach.Cleaner(
+    cleaner = bleach.Cleaner(
         tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
         protocols=ALLOWED_PROTOCOLS,
@@ -180,38 +218,184 @@ def _cleaner(tags: frozenset[str]) -> bleach.Cleaner:
                 LinkifyFilter,
                 callbacks=[_link_attributes],
                 url_re=_URL_RE,
+                email_re=_EMAIL_RE,
                 parse_email=True,
                 skip_tags={"pre", "code"},
             ),
         ],
     )
+    # The arguments bleach.Cleaner gives its own parser (bleach 6).
+    cleaner.parser = _QuietParser(
+        tags=cleaner.tags, strip=True, consume_entities=False, namespaceHTMLElements=False
+    )
+    return cleaner
 
 
-# A Cleaner keeps its parser's state between calls and is not thread-safe (bleach: "Create a
-# separate cleaner per thread"): gunicorn's threads (gunicorn.conf.py) each build their own.
+# A Cleaner's parser keeps state while it works (bleach: "not thread-safe"), and a server may
+# run several threads: each thread builds its own cleaners on first use.
 _cleaners = threading.local()
 
 
-def _thread_cleaner(kind: str, tags: frozenset[str]) -> bleach.Cleaner:
-    cleaner = getattr(_cleaners, kind, None)
-    if cleaner is None:
-        cleaner = _cleaner(tags)
-        setattr(_cleaners, kind, cleaner)
-    return cleaner
+def _comment_cleaner() -> bleach.Cleaner:
+    if not hasattr(_cleaners, "comment"):
+        _cleaners.comment = _cleaner(ALLOWED_TAGS)
+    return _cleaners.comment
+
+
+def _description_cleaner() -> bleach.Cleaner:
+    if not hasattr(_cleaners, "description"):
+        _cleaners.description = _cleaner(DESCRIPTION_TAGS)
+    return _cleaners.description
 
 
 def _normalise_newlines(text: str) -> str:
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+# The markup budget of one comment (see check_markup_budget).
+MAX_TAGS = 1000
+MAX_NESTING = 20
+MAX_ATTRIBUTES = 20
+
+# Where html5lib's tokeniser starts a tag, and one attribute of a tag (name, optional value),
+# with HTML's own whitespace and quoting rules: a tag is seen here where html5lib sees one, so
+# markup cannot hide from the count inside something html5lib would read differently.
+_TAG_START = re.compile(r"<(/?)([A-Za-z][^\t\n\f />]*)")
+_ATTRIBUTE = re.compile(
+    r"[\t\n\f /]*"
+    r"(?:([^\t\n\f />][^\t\n\f />=]*)"
+    r"""(?:[\t\n\f ]*=[\t\n\f ]*(?:"[^"]*"?|'[^']*'?|[^\t\n\f >]*))?)?"""
+)
+_VOID_TAGS = frozenset({"br"})
+_FORMATTING_TAGS = frozenset({"a", "b", "i", "em", "strong", "code"})  # html5lib reopens these
+
+
+@dataclass(frozen=True)
+class MarkupCount:
+    """What count_markup found: allowed tags, deepest nesting, most attributes on one tag."""
+
+    tags: int
+    nesting: int
+    attributes: int
+
+
+def _close(open_tags: list[str], name: str) -> None:
+    """Close the innermost open `name` and what is open inside it. Formatting elements inside
+    it stay open, because html5lib reopens them (misnested <b><i></b> still counts the <i>)."""
+    index = len(open_tags) - 1 - open_tags[::-1].index(name)
+    reopened = [tag for tag in open_tags[index + 1 :] if tag in _FORMATTING_TAGS]
+    del open_tags[index:]
+    open_tags += reopened
+
+
+def _in_current_list(open_tags: list[str], name: str) -> bool:
+    for tag in reversed(open_tags):
+        if tag == name:
+            return True
+        if tag in ("ul", "ol"):
+            return False
+    return False
+
+
+def count_markup(text: str, tags: frozenset[str] = ALLOWED_TAGS) -> MarkupCount:
+    """Count tags, nesting and attributes as html5lib would meet them, without parsing.
+
+    Nesting follows HTML's implied end tags for what comments use (a block ends an open <p>,
+    <li> ends the previous item, a link ends an open link), so "<p>one<p>two" or a list without
+    </li> is not deep. Stops as soon as a limit is passed, so its own work is bounded as well:
+    one pass over the text and at most MAX_NESTING steps per tag.
+    """
+    open_tags: list[str] = []
+    count = deepest = most_attributes = 0
+    position = 0
+    while (match := _TAG_START.search(text, position)) is not None:
+        position = match.end()
+        attributes = 0
+        while (attribute := _ATTRIBUTE.match(text, position)).group(1) is not None:
+            position = attribute.end()
+            attributes += 1
+            if attributes > MAX_ATTRIBUTES:
+                break
+        position = attribute.end() + 1  # past the ">"
+        most_attributes = max(most_attributes, attributes)
+        name = match.group(2).lower()
+        if name in tags:
+            count += 1
+            if match.group(1):  # an end tag closes its element if it is open, else nothing
+                if name in open_tags:
+                    _close(open_tags, name)
+            elif name not in _VOID_TAGS:
+                if name in _BLOCK_TAGS and "p" in open_tags:
+                    _close(open_tags, "p")
+                if name == "li" and _in_current_list(open_tags, "li"):
+                    _close(open_tags, "li")
+                if name == "a" and "a" in open_tags:
+                    _close(open_tags, "a")
+                open_tags.append(name)
+                deepest = max(deepest, len(open_tags))
+        if count > MAX_TAGS or deepest > MAX_NESTING or most_attributes > MAX_ATTRIBUTES:
+            break
+    return MarkupCount(tags=count, nesting=deepest, attributes=most_attributes)
+
+
+def check_markup_budget(text: str) -> None:
+    """Refuse a body whose markup would cost the sanitiser far more than its length suggests.
+
+    html5lib's work grows with nesting (each tag looks through the open elements, and each
+    misnested formatting element is rebuilt before every later piece of text) and with the
+    attributes of one tag (each is compared with all those before it): 5,000 nested <ol> took
+    over a second, one tag with 4,000 attributes half a second. What a person writes in a
+    comment uses a few dozen tags, nests a handful deep and puts two attributes on a link; the
+    limits leave ten times that room, and keep the worst body to tens of milliseconds.
+
+    Such a body is refused, not trimmed or shown as escaped text: the author gets the form back
+    with everything they wrote and a message saying what to change, whereas trimming would
+    publish something other than what they wrote, without telling them.
+
+    Raises ValidationError (code "markup"). sanitize_comment calls it first; a caller may call
+    it earlier to refuse before doing anything else.
+    """
+    counted = count_markup(_normalise_newlines(text))
+    # Counting stops at the first tag over a limit, so the messages say "more than".
+    if counted.nesting > MAX_NESTING:
+        message = _(
+            "Your comment has too much formatting (tags nested more than %(limit)s deep). "
+            "Simplify it or paste it as plain text."
+        )
+        limit = MAX_NESTING
+    elif counted.tags > MAX_TAGS:
+        message = _(
+            "Your comment has too much formatting (more than %(limit)s tags). "
+            "Simplify it or paste it as plain text."
+        )
+        limit = MAX_TAGS
+    elif counted.attributes > MAX_ATTRIBUTES:
+        message = _(
+            "Your comment has too much formatting (a tag with more than %(limit)s "
+            "attributes). Simplify it or paste it as plain text."
+        )
+        limit = MAX_ATTRIBUTES
+    else:
+        return
+    raise ValidationError(message, code="markup", params={"limit": f"{limit:,}"})
+
+
 def sanitize_comment(text: str) -> str:
-    """Safe HTML for a comment body, from what the author typed (text or a little HTML)."""
-    return _thread_cleaner("comment", ALLOWED_TAGS).clean(_normalise_newlines(text))
+    """Safe HTML for a comment body, from what the author typed (text or a little HTML).
+
+    Raises ValidationError when its markup is over budget (check_markup_budget).
+    """
+    text = _normalise_newlines(text)
+    check_markup_budget(text)
+    return _comment_cleaner().clean(text)
 
 
 def sanitize_description(text: str) -> str:
-    """Safe HTML for a consultation description (moderators' rich text)."""
-    return _thread_cleaner("description", DESCRIPTION_TAGS).clean(_normalise_newlines(text))
+    """Safe HTML for a consultation description (moderators' rich text).
+
+    Not budgeted: moderators are trusted, and a description is written once.
+    """
+    return _description_cleaner().clean(_normalise_newlines(text))
 
 
 class _TextExtractor(HTMLParser):
@@ -252,13 +436,28 @@ class _TextExtractor(HTMLParser):
         self.parts.append(data if self._in_pre else re.sub(r"\s+", " ", data))
 
 
+def _join_stripped(text: str, separator: str, replacement: str, chars: str | None = None) -> str:
+    r"""Replace each separator and the whitespace (`chars`) on both sides of it.
+
+    What re.sub(r"\s*</p>\s*", ...) does, in linear time: the pattern is tried from every
+    space of a run, and scans to the end of the run each time, so a <pre> of 20,000 spaces
+    took seconds.
+    """
+    first, *rest = text.split(separator)
+    if not rest:
+        return text
+    *middle, last = rest
+    pieces = [first.rstrip(chars), *(piece.strip(chars) for piece in middle), last.lstrip(chars)]
+    return replacement.join(pieces)
+
+
 def html_to_text(html: str) -> str:
     """Plain text of stored (already sanitised) HTML: paragraphs, list items, link targets."""
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
     text = "".join(parser.parts)
-    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
+    text = _join_stripped(text, "\n", "\n", " \t")
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
 
@@ -277,8 +476,8 @@ def editable_text(html: str) -> str:
     """
     text = _AUTOLINK.sub(lambda m: unescape(m.group(1)), html)
     text = re.sub(r"<br>\n?", "\n", text)
-    text = re.sub(r"\s*</p>\s*", "\n\n", text)
-    text = re.sub(r"\s*<p>\s*", "\n\n", text)
+    text = _join_stripped(text, "</p>", "\n\n")
+    text = _join_stripped(text, "<p>", "\n\n")
     # Entities go back to the characters typed, except "&lt;" that would start a tag.
     text = _REL.sub("", text)
     text = _LONE_LT.sub("<", text).replace("&gt;", ">")

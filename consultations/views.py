@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from . import attachments, export, notices, permissions, selectors, services
 from .forms import CommentForm, HideForm, ModerationNoteForm, ReportForm
-from .models import Attachment, Comment, Consultation, Report
+from .models import Attachment, Comment, Consultation
 from .sanitize import editable_text
 
 
@@ -162,8 +162,9 @@ def attachment_download(request, pk: int):
     response["X-Content-Type-Options"] = "nosniff"
     # Should a browser render it anyway, it gets no script and no access to the site's origin.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if not public:
-        response["Cache-Control"] = "private, no-store"
+    # Never kept anywhere when withheld. A public file may be hidden or deleted at any time, so
+    # it is kept briefly, and only by the browser: no shared cache would drop it on hiding.
+    response["Cache-Control"] = "private, max-age=300" if public else "private, no-store"
     return response
 
 
@@ -294,9 +295,17 @@ def comment_moderate(request, pk: int):
                 services.comment_restore(comment=comment, by=request.user, **note_form.cleaned_data)
                 messages.success(request, _("The comment is shown again."))
             elif action == "dismiss":
-                report = get_object_or_404(Report, pk=request.POST.get("report"), comment=comment)
-                services.report_dismiss(report=report, by=request.user)
-                messages.success(request, _("The report has been dismissed."))
+                # A report of this comment; any other id, or none, or not a number, is answered
+                # with a message on the page rather than an error.
+                report_id = request.POST.get("report", "")
+                report = None
+                if report_id.isascii() and report_id.isdigit():
+                    report = comment.reports.filter(pk=int(report_id)).first()
+                if report is None:
+                    messages.error(request, _("That report does not exist."))
+                else:
+                    services.report_dismiss(report=report, by=request.user)
+                    messages.success(request, _("The report has been dismissed."))
             else:
                 action = None  # an invalid form: show it again with its errors
         except ValidationError as exc:
