@@ -12,7 +12,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 from django.contrib import admin
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin import FieldListFilter
+from django.contrib.admin.utils import get_fields_from_path
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -31,15 +32,27 @@ ADMIN_PARAMETERS = ("q", "o", "p", "page", "all", "e", "_popup", "_to_field", "_
 
 
 def admin_filter_parameters(changelist_url: str, superuser) -> tuple[str, ...]:
-    """Every parameter the filters of this changelist read (status__exact, question, ...)."""
+    """Every parameter the filters of this changelist read (status__exact, question, ...),
+    built as ChangeList.get_filters builds them, including filters it would not show (a
+    consultation filter with one consultation)."""
     for model, model_admin in admin.site._registry.items():
         meta = model._meta
         if changelist_url != f"/admin/{meta.app_label}/{meta.model_name}/":
             continue
         request = RequestFactory().get(changelist_url)
         request.user = superuser
-        changelist: ChangeList = model_admin.get_changelist_instance(request)
-        parameters = [p for spec in changelist.filter_specs for p in spec.expected_parameters()]
+        parameters = []
+        for list_filter in model_admin.get_list_filter(request):
+            if not isinstance(list_filter, (tuple, list, str)):
+                spec = list_filter(request, {}, model, model_admin)
+            else:
+                field_path, make = (
+                    list_filter if isinstance(list_filter, (tuple, list)) else (list_filter, None)
+                )
+                field = get_fields_from_path(model, field_path)[-1]
+                make = make or FieldListFilter.create
+                spec = make(field, request, {}, model, model_admin, field_path=field_path)
+            parameters += spec.expected_parameters()
         if model_admin.date_hierarchy:
             parameters += [f"{model_admin.date_hierarchy}__{part}" for part in ("year", "month")]
         return tuple(parameters)
