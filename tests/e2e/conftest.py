@@ -19,7 +19,8 @@ from django.test import Client
 
 from accounts.models import User
 from consultations.demo_data import OPEN_CONSULTATION
-from consultations.models import Consultation
+from consultations.models import Consultation, Question
+from tests.conftest import create_consultation
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = Path(os.environ.get("E2E_SCREENSHOT_DIR") or REPO_ROOT / "docs" / "screenshots")
@@ -194,3 +195,12 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
     for page_name, counts in results.items():
         detail = ", ".join(f"{impact} {counts[impact]}" for impact in IMPACTS)
         terminalreporter.write_line(f"{page_name:<28} {detail}")
+
+
+@pytest.fixture
+def question():
+    """A committed question the live server can show (the e2e tests commit their data)."""
+    consultation = create_consultation(title="Safe borders review", slug="safe-borders")
+    return Question.objects.create(
+        consultation=consultation, number=1, text="What are the key priorities?"
+    )

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from accounts.models import StakeholderType, User
 from consultations.export import COLUMNS
-from consultations.models import Comment, Question
-from tests.conftest import create_consultation, create_user
+from consultations.models import Comment
+from tests.conftest import create_user
 from tests.e2e.conftest import long_body
 
 pytestmark = [
@@ -20,14 +20,6 @@ pytestmark = [
     # Moderators group (data migrations) that the flush after each test removes.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def question():
-    consultation = create_consultation(title="Safe borders review", slug="safe-borders")
-    return Question.objects.create(
-        consultation=consultation, number=1, text="What are the key priorities?"
-    )
 
 
 def thread_item(page, comment_id: int):

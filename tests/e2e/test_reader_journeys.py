@@ -6,21 +6,13 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import StakeholderType
-from consultations.models import Comment, Question
-from tests.conftest import create_consultation, create_user
+from consultations.models import Comment
+from tests.conftest import create_user
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def question():
-    consultation = create_consultation(title="Safe borders review", slug="safe-borders")
-    return Question.objects.create(
-        consultation=consultation, number=1, text="What are the key priorities?"
-    )
 
 
 def test_heading_link_opens_the_folded_form_and_the_confirmation_shows_beside_the_post(
