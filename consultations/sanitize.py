@@ -256,6 +256,10 @@ def _normalise_newlines(text: str) -> str:
 MAX_TAGS = 1000
 MAX_NESTING = 20
 MAX_ATTRIBUTES = 20
+# "<" and "&" each: html5lib's slowest path is one such character after another (a bare "&" or
+# "<" costs it about five times an ordinary character, and comes out as a five-character
+# entity). A comment quoting code or a few query strings uses dozens; tags count here too.
+MAX_SPECIAL_CHARACTERS = 2000
 
 # Where html5lib's tokeniser starts a tag, and one attribute of a tag (name, optional value),
 # with HTML's own whitespace and quoting rules: a tag is seen here where html5lib sees one, so
@@ -346,7 +350,8 @@ def check_markup_budget(text: str) -> None:
     attributes of one tag (each is compared with all those before it): 5,000 nested <ol> took
     over a second, one tag with 4,000 attributes half a second. What a person writes in a
     comment uses a few dozen tags, nests a handful deep and puts two attributes on a link; the
-    limits leave ten times that room, and keep the worst body to tens of milliseconds.
+    limits leave ten times that room, and keep the worst body to tens of milliseconds. So does
+    the cap on "<" and "&" characters, which html5lib handles slowest of all.
 
     Such a body is refused, not trimmed or shown as escaped text: the author gets the form back
     with everything they wrote and a message saying what to change, whereas trimming would
@@ -355,7 +360,18 @@ def check_markup_budget(text: str) -> None:
     Raises ValidationError (code "markup"). sanitize_comment calls it first; a caller may call
     it earlier to refuse before doing anything else.
     """
-    counted = count_markup(_normalise_newlines(text))
+    text = _normalise_newlines(text)
+    special = max(text.count("<"), text.count("&"))
+    if special > MAX_SPECIAL_CHARACTERS:
+        raise ValidationError(
+            _(
+                "Your comment has too many “<” or “&” characters (more than %(limit)s). "
+                "Simplify it or paste it as plain text."
+            ),
+            code="markup",
+            params={"limit": f"{MAX_SPECIAL_CHARACTERS:,}"},
+        )
+    counted = count_markup(text)
     # Counting stops at the first tag over a limit, so the messages say "more than".
     if counted.nesting > MAX_NESTING:
         message = _(

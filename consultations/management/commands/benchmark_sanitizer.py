@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from consultations.sanitize import (
     MAX_ATTRIBUTES,
     MAX_NESTING,
+    MAX_SPECIAL_CHARACTERS,
     MAX_TAGS,
     editable_text,
     html_to_text,
@@ -72,6 +73,13 @@ def pathological_bodies(length: int | None = None) -> dict[str, str]:
         "entities &#x": _repeat("&#x", length),
         "20,000 chars of <": _repeat("<", length),
         "< and spaces": _repeat("< ", length),
+        # As many as the budget admits, the rest of the length ordinary text.
+        "bare & at the limit": "&" * MAX_SPECIAL_CHARACTERS
+        + normal_comment(length - MAX_SPECIAL_CHARACTERS).replace("&", "and"),
+        "< at the limit": "< " * MAX_SPECIAL_CHARACTERS
+        + _repeat("plain words ", length - 2 * MAX_SPECIAL_CHARACTERS),
+        "entities &#x at the limit": _repeat("&#x", 3 * MAX_SPECIAL_CHARACTERS)
+        + _repeat("plain words ", length - 3 * MAX_SPECIAL_CHARACTERS),
         "one long word": _repeat("a", length),
         "host-like word a-.": _repeat("a-.", length),
         "address-like word a.": _repeat("a.", length),
