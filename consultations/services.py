@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import notifications, permissions
+from . import notifications, permissions, search
 from .attachments import check_files
 from .models import (
     Attachment,
@@ -268,6 +268,7 @@ def _insert_comment(
         check_parent(parent=parent, question=question)
     comment = Comment(question=question, parent=parent, author=author, body=html, body_text=text)
     comment.save()
+    search.index_comment(comment)
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
     return comment
@@ -473,6 +474,8 @@ def _change(
         comment.edited_at = timezone.now()
         fields += ["body", "body_text", "edited_at"]
     comment.save(update_fields=fields)
+    if "body_text" in fields:
+        search.index_comment(comment)
     comment.objectives.set(objectives)
     if by.pk != comment.author_id:
         _log(actor=by, kind=ModerationAction.Kind.EDIT, comment=comment, note=note)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("comments/<int:pk>/moderate/", views.comment_moderate, name="moderate"),
     path("comments/attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("<slug:slug>/", views.consultation_detail, name="detail"),
+    path("<slug:slug>/search/", views.consultation_search, name="search"),
     path("<slug:slug>/export.csv", views.export_comments, name="export"),
     path(
         "<slug:slug>/questions/<int:number>/comment/",

@@ -12,7 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import attachments, export, notices, permissions, selectors, services
+from accounts.models import StakeholderType
+
+from . import attachments, export, notices, permissions, search, selectors, services
 from .forms import CommentForm, HideForm, ModerationNoteForm, ReportForm
 from .models import Attachment, Comment, Consultation
 from .sanitize import editable_text
@@ -52,6 +54,33 @@ def consultation_detail(request, slug: str):
             # The confirmation of a post or edit shows in the comment; base.html shows the rest.
             "messages": page_messages,
             "confirmation": confirmation,
+        },
+    )
+
+
+@require_GET
+def consultation_search(request, slug: str):
+    """Comments and questions of a consultation matching ?q=, with optional filters."""
+    consultation = search.consultation_for_search(slug)
+    query = search.normalise_query(request.GET.get("q", ""))
+    filters, filter_errors = search.parse_filters(request.GET, consultation)
+    results = search.search_comments(consultation, query, filters, page=request.GET.get("page"))
+    # The filters again for the page links, without the page number.
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "consultations/search.html",
+        {
+            "consultation": consultation,
+            "query": query,
+            "results": results,
+            "filters": filters,
+            "filter_errors": filter_errors,
+            "questions": consultation.questions.order_by("number"),
+            "objectives": selectors.all_objectives(),
+            "stakeholder_types": StakeholderType.choices,
+            "page_query": params.urlencode(),
         },
     )
 

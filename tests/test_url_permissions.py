@@ -102,6 +102,7 @@ EXPECTATIONS: dict[str, Case] = {
     "healthz": Case(PUBLIC, post={"anonymous": 405}),
     "readyz": Case(PUBLIC, post={"anonymous": 405}),
     "consultations:detail": Case(PUBLIC, _slug),
+    "consultations:search": Case(PUBLIC, _slug),
     "consultations:export": Case(STAFF_ONLY, _slug),
     "consultations:comment": Case(
         LOGGED_IN,
