@@ -47,6 +47,9 @@ CONFIGS = {"en": "english", "fr": "french", "es": "spanish"}
 
 # ts_headline marks matches with these; they are turned into <mark> only after escaping.
 START, STOP = "\ue000", "\ue001"
+# PostgreSQL's text-search parser takes "<word…>" for an HTML tag and drops it, so the text it
+# indexes and excerpts has this after every "<"; the excerpt removes it again.
+GUARD = "\ue002"
 
 # One statement, the language read in the database: the caller's objects need not be loaded.
 # Migration 0010 runs the same update over every row.
@@ -57,7 +60,7 @@ SET search_vector = to_tsvector(
         WHEN 'en' THEN 'english' WHEN 'fr' THEN 'french' WHEN 'es' THEN 'spanish'
         ELSE 'simple'
     END::regconfig,
-    c.body_text
+    replace(c.body_text, '<', '<' || chr(57346))
 )
 FROM consultations_question AS q
 JOIN consultations_consultation AS con ON con.id = q.consultation_id
@@ -187,7 +190,7 @@ def search_comments(consultation: Consultation, query: str, filters: Filters, pa
             .annotate(
                 rank=SearchRank(_StoredVector(), search_query),
                 headline=SearchHeadline(
-                    "body_text",
+                    Replace("body_text", Value("<"), Value("<" + GUARD)),
                     search_query,
                     config=config,
                     start_sel=START,
@@ -246,7 +249,7 @@ def marked_headline(headline: str) -> SafeString:
                 out.append("</mark>")
                 open_mark = False
         else:
-            out.append(escape(part))
+            out.append(escape(part.replace(GUARD, "")))
     if open_mark:
         out.append("</mark>")
     return mark_safe("".join(out))  # noqa: S308 - every piece of text above is escaped

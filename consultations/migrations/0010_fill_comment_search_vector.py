@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+# The parser reads "<word" as the start of an HTML tag and drops everything up to the next ">",
+# so a private-use character after each "<" keeps such text searchable (as in search.py).
 # The same statement as search.index_comment, for every comment at once (a text-search vector is
 # cheap to compute; one UPDATE keeps the migration independent of the current models).
 FILL = """
@@ -11,7 +13,7 @@ SET search_vector = to_tsvector(
         WHEN 'en' THEN 'english' WHEN 'fr' THEN 'french' WHEN 'es' THEN 'spanish'
         ELSE 'simple'
     END::regconfig,
-    c.body_text
+    replace(c.body_text, '<', '<' || chr(57346))
 )
 FROM consultations_question AS q
 JOIN consultations_consultation AS con ON con.id = q.consultation_id
