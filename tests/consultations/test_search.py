@@ -303,3 +303,22 @@ def test_postgresql_has_a_gin_index_on_the_vector():
         )
         (definition,) = cursor.fetchone()
     assert "USING gin (search_vector)" in definition
+
+
+def test_a_nul_byte_in_the_query_is_a_bad_request(client, consultation):
+    url = reverse("consultations:search", kwargs={"slug": consultation.slug})
+
+    assert client.get(url, {"q": "a\x00b"}).status_code == 400
+
+
+def test_an_unknown_consultation_is_not_found(client, db):
+    url = reverse("consultations:search", kwargs={"slug": "no-such-consultation"})
+
+    assert client.get(url, {"q": "x"}).status_code == 404
+
+
+def test_an_unpublished_consultation_cannot_be_searched(client, make_consultation):
+    hidden = make_consultation(is_published=False)
+    url = reverse("consultations:search", kwargs={"slug": hidden.slug})
+
+    assert client.get(url, {"q": "x"}).status_code == 404
