@@ -21,7 +21,7 @@ from mptt.admin import MPTTModelAdmin
 
 from accounts.models import User
 
-from . import services
+from . import search, services
 from .models import (
     Comment,
     CommentRevision,
@@ -193,6 +193,12 @@ class ConsultationAdmin(admin.ModelAdmin):
             reverse("consultations:export", args=[obj.slug]),
             gettext("Download comments (CSV)"),
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "language" in form.changed_data:
+            # The comments' search vectors were built with the old language's stemming.
+            search.index_consultation(obj)
 
     # After the admin's own "was added/changed successfully" message.
     def response_add(self, request, obj, post_url_continue=None):

@@ -66,6 +66,7 @@ FROM consultations_question AS q
 JOIN consultations_consultation AS con ON con.id = q.consultation_id
 WHERE q.id = c.question_id AND c.id = %s
 """
+INDEX_CONSULTATION_SQL = INDEX_SQL.replace("AND c.id = %s", "AND q.consultation_id = %s")
 
 
 def config_for(language: str) -> str:
@@ -82,6 +83,14 @@ def index_comment(comment: Comment) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(INDEX_SQL, [comment.pk])
+
+
+def index_consultation(consultation: Consultation) -> None:
+    """Store again the vectors of all its comments: its language, hence their stemming, changed."""
+    if not _on_postgresql():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(INDEX_CONSULTATION_SQL, [consultation.pk])
 
 
 class _StoredVector(Expression):

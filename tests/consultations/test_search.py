@@ -281,6 +281,35 @@ def test_postgresql_vector_is_stored_on_create_and_edit(question, user, post_com
 
 @on_postgresql
 @pytest.mark.postgres
+def test_postgresql_vectors_follow_a_change_of_the_consultation_language_in_the_admin(
+    client, moderator, consultation, question, user, post_comment
+):
+    comment = post_comment(question=question, author=user, body="Les frontières.")
+    assert "'les'" in _vector(comment)  # english: "les" is no stop word, nothing French
+    client.force_login(moderator)
+    url = reverse("admin:consultations_consultation_change", args=[consultation.pk])
+    data = {
+        "title": consultation.title,
+        "slug": consultation.slug,
+        "language": "fr",
+        "description": consultation.description,
+        "is_published": "on",
+        "opens_at_0": consultation.opens_at.strftime("%Y-%m-%d"),
+        "opens_at_1": "09:00:00",
+        "questions-TOTAL_FORMS": "0",
+        "questions-INITIAL_FORMS": "0",
+        "questions-MIN_NUM_FORMS": "0",
+        "questions-MAX_NUM_FORMS": "1000",
+    }
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    assert _vector(comment) == "'fronti':2 'le':1"
+
+
+@on_postgresql
+@pytest.mark.postgres
 def test_postgresql_data_migration_fills_existing_comments(question, user, post_comment):
     comment = post_comment(question=question, author=user, body="Integration policies.")
     with connection.cursor() as cursor:
