@@ -133,9 +133,9 @@ def test_objective_filter_shows_only_tagged_comments_with_links_into_the_thread(
 
     assert "On trafficking" in html and "Reply on trafficking" in html
     assert "On borders" not in html and "Untagged" not in html
-    url = consultation.get_absolute_url()
-    assert f'href="{url}#comment-{tagged.pk}"' in html
-    assert f'href="{url}#comment-{tagged_reply.pk}"' in html
+    # Each links to its place in its thread, through its permalink.
+    assert f'href="/consultations/c/{tagged.pk}/"' in html
+    assert f'href="/consultations/c/{tagged_reply.pk}/"' in html
     assert "Showing 2 comments tagged with objective" in html
 
 
