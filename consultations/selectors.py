@@ -113,16 +113,40 @@ def consultation_page(
     objectives = all_objectives()
     objective = next((o for o in objectives if o.number == objective_number), None)
     questions = list(consultation.questions.select_related("created_by__profile"))
+    blocks = {q.pk: QuestionBlock(question=q) for q in questions}
+    _add_question_stats(list(blocks.values()))
+    # A small consultation reads as one page; a large one shows each question's first threads,
+    # each with its first replies, and links to the question's own pages.
+    whole = objective is not None or (
+        sum(b.comment_count for b in blocks.values()) <= settings.CONSULTATION_ONE_PAGE_MAX
+    )
 
-    comments = (
-        Comment.objects.filter(question__consultation=consultation)
-        .select_related("author__profile")
+    comments = Comment.objects.filter(question__consultation=consultation)
+    if objective is not None:
+        comments = comments.published().filter(objectives=objective)
+    elif not whole:
+        first_roots = (
+            Comment.objects.filter(question__consultation=consultation, parent__isnull=True)
+            .annotate(
+                rank=Window(
+                    RowNumber(), partition_by=[F("question_id")], order_by=F("tree_id").asc()
+                )
+            )
+            .filter(rank__lte=settings.THREADS_ON_CONSULTATION_PAGE)
+            .values("tree_id")
+        )
+        comments = (
+            comments.filter(tree_id__in=first_roots)
+            .annotate(
+                position=Window(RowNumber(), partition_by=[F("tree_id")], order_by=F("lft").asc())
+            )
+            .filter(position__lte=settings.REPLIES_SHOWN + 1)
+        )
+    comments = list(
+        comments.select_related("author__profile")
         .prefetch_related("objectives", "attachments")
         .order_by("question__number", "tree_id", "lft")
     )
-    if objective is not None:
-        comments = comments.published().filter(objectives=objective)
-    comments = list(comments)
 
     # "In reply to <name>": parents are on the page when showing whole trees; a filtered page
     # needs them fetched, in one query.
@@ -142,16 +166,19 @@ def consultation_page(
         comment.question = questions_by_id[comment.question_id]
     attach_flags(comments, viewer=viewer, consultation=consultation)
 
-    blocks = {q.pk: QuestionBlock(question=q) for q in questions}
     grouped: dict[int, list[Comment]] = {q.pk: [] for q in questions}
     for comment in comments:
         grouped[comment.question_id].append(comment)
-    build = _flat_items if objective is not None else thread_items
     for question_id, question_comments in grouped.items():
-        blocks[question_id].items = build(question_comments)
-        blocks[question_id].comment_count = sum(
-            1 for c in question_comments if c.status == Comment.Status.PUBLISHED
-        )
+        block = blocks[question_id]
+        if objective is not None:
+            block.items = _flat_items(question_comments)
+            block.comment_count = len(question_comments)
+        elif whole:
+            block.items = thread_items(question_comments)
+        else:
+            block.items = _items_with_more(question_comments)
+            block.cut_short = block.thread_count > 0
 
     return ConsultationPage(
         consultation=consultation,

@@ -171,3 +171,41 @@ def test_posting_from_the_question_page_lands_on_the_comment_with_its_confirmati
     html = response.content.decode()
     article = html[html.index(f'id="comment-{comment.pk}"') :]
     assert "Your comment has been posted." in article[:600]
+
+
+def test_large_consultation_page_shows_first_threads_and_links_to_each_question(
+    client, settings, consultation, question, question2, user, other_user
+):
+    settings.CONSULTATION_ONE_PAGE_MAX = 10
+    settings.THREADS_ON_CONSULTATION_PAGE = 2
+    settings.REPLIES_SHOWN = 2
+    roots = _roots(question, user, 4)
+    replies = _replies(roots[0], other_user, 5)
+    other = _roots(question2, user, 3)
+
+    html = _get(client, consultation.get_absolute_url())
+
+    shown = _ids(html)
+    assert shown == [
+        roots[0].pk,
+        replies[0].pk,
+        replies[1].pk,
+        roots[1].pk,
+        *[r.pk for r in other[:2]],
+    ]
+    assert "Show 3 more replies" in html
+    assert f'href="{URL}">All 9 comments on question 1</a>' in html
+    assert "All 3 comments on question 2" in html
+    assert "2 participants" in html
+
+
+def test_small_consultation_page_still_shows_everything(
+    client, consultation, question, user, other_user
+):
+    roots = _roots(question, user, 5)
+    replies = _replies(roots[0], other_user, 12)
+
+    html = _get(client, consultation.get_absolute_url())
+
+    assert _ids(html) == [roots[0].pk, *[r.pk for r in replies], *[r.pk for r in roots[1:]]]
+    assert "All 17 comments" not in html and "more replies" not in html
