@@ -44,6 +44,11 @@ class QuestionBlock:
     thread_count: int = 0
     cut_short: bool = False
 
+    @property
+    def has_more(self) -> bool:
+        """Some thread is cut short: the page loads the script that expands it in place."""
+        return any(item.more for item in self.items)
+
 
 @dataclass
 class ConsultationPage:
@@ -52,6 +57,10 @@ class ConsultationPage:
     objectives: list[Objective]  # all 23, for the comment forms
     objective_filter: Objective | None
     comment_count: int
+
+    @property
+    def has_more(self) -> bool:
+        return any(block.has_more for block in self.questions)
 
 
 def home_consultations():

@@ -116,10 +116,13 @@ def test_long_thread_shows_first_replies_and_a_link_to_the_whole_thread(
     assert _ids(html) == [root.pk] + [r.pk for r in replies[:3]]
     assert "Show 2 more replies" in html
     assert f'href="{URL}?thread={root.pk}#comment-{replies[2].pk}"' in html
+    # The script that expands the thread in place comes only where a thread is cut short.
+    assert '<script src="/static/js/threads.js" defer></script>' in html
 
     whole = _get(client, URL + f"?thread={root.pk}")
     assert _ids(whole) == [root.pk] + [r.pk for r in replies]
     assert "Show 2 more" not in whole and f'href="{URL}">Back to all threads' in whole
+    assert "<script" not in whole
 
 
 def test_permalink_to_a_thread_on_page_3_lands_there_with_the_anchor(
