@@ -232,7 +232,8 @@ def _row_chunks(
     comments."""
     base = base_url.rstrip("/")
     # Formatted, not reversed, per row; a prefix the formula check passes passes every row.
-    comment_url = _neutralise(f"{base}{consultation.get_absolute_url()}#comment-")
+    comment_url = _neutralise(base + reverse("consultations:permalink", kwargs={"pk": _PK_MARK}))
+    comment_prefix, _, comment_suffix = comment_url.partition(str(_PK_MARK))
     file_url = _neutralise(base + reverse("consultations:attachment", kwargs={"pk": _PK_MARK}))
     file_prefix, _, file_suffix = file_url.partition(str(_PK_MARK))
     title = _neutralise(consultation.title)
@@ -332,7 +333,7 @@ def _row_chunks(
                     status,
                     reason_labels.get(reason, reason) if status == hidden and reason else "",
                     text,
-                    f"{comment_url}{pk}",
+                    f"{comment_prefix}{pk}{comment_suffix}",
                     attachments,
                 ]
             )

@@ -257,7 +257,8 @@ class Comment(MPTTModel):
         return f"Comment #{self.pk}"
 
     def get_absolute_url(self) -> str:
-        return f"{self.question.consultation.get_absolute_url()}#{self.anchor}"
+        # The permalink: it redirects to whichever page shows the comment at the time.
+        return reverse("consultations:permalink", kwargs={"pk": self.pk})
 
     @property
     def anchor(self) -> str:

@@ -1,9 +1,14 @@
 """Page-level reads: each page's data in a fixed number of queries, whatever the comment count."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from accounts.models import User
 
@@ -22,6 +27,10 @@ class ThreadItem:
     comment: Comment
     new_level: bool
     closed_levels: range
+    # On the last shown comment of a thread cut short: the replies left out, and where to read
+    # them (the thread in full).
+    more: int = 0
+    more_url: str = ""
 
 
 @dataclass
@@ -29,6 +38,16 @@ class QuestionBlock:
     question: Question
     items: list[ThreadItem] = field(default_factory=list)
     comment_count: int = 0
+    participant_count: int = 0
+    latest_at: datetime | None = None
+    # Top-level threads in all, and whether the page shows only the first ones.
+    thread_count: int = 0
+    cut_short: bool = False
+
+    @property
+    def has_more(self) -> bool:
+        """Some thread is cut short: the page loads the script that expands it in place."""
+        return any(item.more for item in self.items)
 
 
 @dataclass
@@ -38,6 +57,10 @@ class ConsultationPage:
     objectives: list[Objective]  # all 23, for the comment forms
     objective_filter: Objective | None
     comment_count: int
+
+    @property
+    def has_more(self) -> bool:
+        return any(block.has_more for block in self.questions)
 
 
 def home_consultations():
@@ -99,16 +122,40 @@ def consultation_page(
     objectives = all_objectives()
     objective = next((o for o in objectives if o.number == objective_number), None)
     questions = list(consultation.questions.select_related("created_by__profile"))
+    blocks = {q.pk: QuestionBlock(question=q) for q in questions}
+    _add_question_stats(list(blocks.values()))
+    # A small consultation reads as one page; a large one shows each question's first threads,
+    # each with its first replies, and links to the question's own pages.
+    whole = objective is not None or (
+        sum(b.comment_count for b in blocks.values()) <= settings.CONSULTATION_ONE_PAGE_MAX
+    )
 
-    comments = (
-        Comment.objects.filter(question__consultation=consultation)
-        .select_related("author__profile")
+    comments = Comment.objects.filter(question__consultation=consultation)
+    if objective is not None:
+        comments = comments.published().filter(objectives=objective)
+    elif not whole:
+        first_roots = (
+            Comment.objects.filter(question__consultation=consultation, parent__isnull=True)
+            .annotate(
+                rank=Window(
+                    RowNumber(), partition_by=[F("question_id")], order_by=F("tree_id").asc()
+                )
+            )
+            .filter(rank__lte=settings.THREADS_ON_CONSULTATION_PAGE)
+            .values("tree_id")
+        )
+        comments = (
+            comments.filter(tree_id__in=first_roots)
+            .annotate(
+                position=Window(RowNumber(), partition_by=[F("tree_id")], order_by=F("lft").asc())
+            )
+            .filter(position__lte=settings.REPLIES_SHOWN + 1)
+        )
+    comments = list(
+        comments.select_related("author__profile")
         .prefetch_related("objectives", "attachments")
         .order_by("question__number", "tree_id", "lft")
     )
-    if objective is not None:
-        comments = comments.published().filter(objectives=objective)
-    comments = list(comments)
 
     # "In reply to <name>": parents are on the page when showing whole trees; a filtered page
     # needs them fetched, in one query.
@@ -128,16 +175,19 @@ def consultation_page(
         comment.question = questions_by_id[comment.question_id]
     attach_flags(comments, viewer=viewer, consultation=consultation)
 
-    blocks = {q.pk: QuestionBlock(question=q) for q in questions}
     grouped: dict[int, list[Comment]] = {q.pk: [] for q in questions}
     for comment in comments:
         grouped[comment.question_id].append(comment)
-    build = _flat_items if objective is not None else thread_items
     for question_id, question_comments in grouped.items():
-        blocks[question_id].items = build(question_comments)
-        blocks[question_id].comment_count = sum(
-            1 for c in question_comments if c.status == Comment.Status.PUBLISHED
-        )
+        block = blocks[question_id]
+        if objective is not None:
+            block.items = _flat_items(question_comments)
+            block.comment_count = len(question_comments)
+        elif whole:
+            block.items = thread_items(question_comments)
+        else:
+            block.items = _items_with_more(question_comments)
+            block.cut_short = block.thread_count > 0
 
     return ConsultationPage(
         consultation=consultation,
@@ -146,6 +196,203 @@ def consultation_page(
         objective_filter=objective,
         comment_count=sum(b.comment_count for b in blocks.values()),
     )
+
+
+SORTS = ("oldest", "newest", "replies", "activity")
+
+
+@dataclass
+class QuestionPage:
+    """One question with a page of its top-level threads (or one thread in full: `thread`)."""
+
+    consultation: Consultation
+    question: Question
+    block: QuestionBlock
+    objectives: list[Objective]
+    sort: str
+    page: Page | None
+    thread: Comment | None
+
+    @property
+    def questions(self) -> list[QuestionBlock]:
+        # The shape notices.split_messages reads, shared with ConsultationPage.
+        return [self.block]
+
+
+def question_url(question: Question) -> str:
+    return reverse(
+        "consultations:question",
+        kwargs={"slug": question.consultation.slug, "number": question.number},
+    )
+
+
+def _add_question_stats(blocks: list[QuestionBlock]) -> None:
+    """Published comments, participants, latest activity and threads per question: one query."""
+    published = Q(status=Comment.Status.PUBLISHED)
+    rows = (
+        Comment.objects.filter(question__in=[b.question for b in blocks])
+        .values("question_id")
+        .annotate(
+            comments=Count("pk", filter=published),
+            people=Count("author_id", filter=published, distinct=True),
+            latest=Max("created_at", filter=published),
+            threads=Count("pk", filter=Q(parent__isnull=True)),
+        )
+        .order_by()
+    )
+    by_question = {row["question_id"]: row for row in rows}
+    for block in blocks:
+        row = by_question.get(block.question.pk)
+        if row is not None:
+            block.comment_count = row["comments"]
+            block.participant_count = row["people"]
+            block.latest_at = row["latest"]
+            block.thread_count = row["threads"]
+
+
+def _thread_comments(trees: Q, *, replies_shown: int | None = None) -> list[Comment]:
+    """The comments of some trees in tree order; with replies_shown, each root and only its
+    first replies (a window over each tree, so one query whatever the threads' sizes)."""
+    comments = Comment.objects.filter(trees)
+    if replies_shown is not None:
+        comments = comments.annotate(
+            position=Window(RowNumber(), partition_by=[F("tree_id")], order_by=F("lft").asc())
+        ).filter(position__lte=replies_shown + 1)
+    return list(
+        comments.select_related("author__profile")
+        .prefetch_related("objectives", "attachments")
+        .order_by("tree_id", "lft")
+    )
+
+
+def _prepare(comments: list[Comment], *, consultation, questions: list[Question], viewer) -> None:
+    """Reply-to names (parents are shown: each thread is cut after a prefix of its tree order),
+    the loaded question on each comment, and the viewer's flags."""
+    by_id = {c.pk: c for c in comments}
+    questions_by_id = {q.pk: q for q in questions}
+    for question in questions:
+        question.consultation = consultation
+    for comment in comments:
+        parent = by_id.get(comment.parent_id)
+        comment.reply_to_name = parent.author.display_name if parent is not None else ""
+        comment.question = questions_by_id[comment.question_id]
+    attach_flags(comments, viewer=viewer, consultation=consultation)
+
+
+def _items_with_more(comments: list[Comment]) -> list[ThreadItem]:
+    """thread_items, with "Show N more replies" on the last shown comment of each thread cut
+    short (a root's descendants are (rght - lft - 1) / 2, whatever is shown)."""
+    items = thread_items(comments)
+    shown: dict[int, int] = {}
+    last: dict[int, ThreadItem] = {}
+    roots: dict[int, Comment] = {}
+    for item in items:
+        tree = item.comment.tree_id
+        shown[tree] = shown.get(tree, 0) + 1
+        last[tree] = item
+        if item.comment.parent_id is None:
+            roots[tree] = item.comment
+    for tree, root in roots.items():
+        more = (root.rght - root.lft - 1) // 2 - (shown[tree] - 1)
+        if more > 0:
+            item = last[tree]
+            item.more = more
+            item.more_url = f"{question_url(root.question)}?thread={root.pk}#{item.comment.anchor}"
+    return items
+
+
+def _ordered_roots(question: Question, sort: str):
+    """The tree ids of the question's top-level threads in the chosen order."""
+    roots = Comment.objects.filter(question=question, parent__isnull=True)
+    if sort == "newest":
+        roots = roots.order_by("-tree_id")
+    elif sort == "replies":
+        replies = (F("rght") - F("lft") - 1) / 2
+        roots = roots.annotate(replies=replies).order_by("-replies", "tree_id")
+    elif sort == "activity":
+        latest = (
+            Comment.objects.published()
+            .filter(tree_id=OuterRef("tree_id"))
+            .order_by("-created_at")
+            .values("created_at")[:1]
+        )
+        roots = roots.annotate(latest=Subquery(latest)).order_by(
+            F("latest").desc(nulls_last=True), "-tree_id"
+        )
+    else:
+        roots = roots.order_by("tree_id")
+    return roots.values_list("tree_id", flat=True)
+
+
+def question_page(
+    *, slug: str, number: int, page_number=None, sort=None, thread_id=None, viewer=None
+) -> QuestionPage:
+    """A question and one page of its top-level threads, each with its first replies; or, with
+    thread_id (a top-level comment of this question), that thread in full. A fixed number of
+    queries whatever the number and size of threads. Unknown sorts fall back to the oldest
+    first; pages out of range to the nearest (Paginator.get_page)."""
+    consultation = _published_consultation(slug)
+    question = get_object_or_404(
+        consultation.questions.select_related("created_by__profile"), number=number
+    )
+    question.consultation = consultation
+    block = QuestionBlock(question=question)
+    _add_question_stats([block])
+    sort = sort if sort in SORTS else SORTS[0]
+
+    thread = None
+    if thread_id not in (None, "") and str(thread_id).isdigit():
+        thread = Comment.objects.filter(
+            question=question, parent__isnull=True, pk=int(thread_id)
+        ).first()
+    page = None
+    if thread is not None:
+        comments = _thread_comments(Q(tree_id=thread.tree_id))
+    else:
+        paginator = Paginator(_ordered_roots(question, sort), settings.THREADS_PER_PAGE)
+        page = paginator.get_page(page_number)
+        tree_ids = list(page.object_list)
+        position = {tree_id: index for index, tree_id in enumerate(tree_ids)}
+        comments = _thread_comments(
+            Q(question=question, tree_id__in=tree_ids), replies_shown=settings.REPLIES_SHOWN
+        )
+        comments.sort(key=lambda c: (position[c.tree_id], c.lft))
+    _prepare(comments, consultation=consultation, questions=[question], viewer=viewer)
+    block.items = _items_with_more(comments)
+    return QuestionPage(
+        consultation=consultation,
+        question=question,
+        block=block,
+        objectives=all_objectives(),
+        sort=sort,
+        page=page,
+        thread=thread,
+    )
+
+
+def comment_location(pk: int) -> str:
+    """Where a comment shows with the default sort: its question's page that lists its thread,
+    or the thread in full when the reply is beyond the first shown; with its anchor. Hidden
+    and deleted comments too (their placeholder shows); 404 in an unpublished consultation."""
+    comment = get_object_or_404(
+        Comment.objects.select_related("question__consultation").filter(
+            question__consultation__is_published=True
+        ),
+        pk=pk,
+    )
+    url = question_url(comment.question)
+    if comment.parent_id is None:
+        root = comment
+    else:
+        root = Comment.objects.get(tree_id=comment.tree_id, parent__isnull=True)
+        before = Comment.objects.filter(tree_id=comment.tree_id, lft__lt=comment.lft).count()
+        if before - 1 >= settings.REPLIES_SHOWN:  # replies before it, the root aside
+            return f"{url}?thread={root.pk}#{comment.anchor}"
+    earlier = Comment.objects.filter(
+        question_id=comment.question_id, parent__isnull=True, tree_id__lt=root.tree_id
+    ).count()
+    number = earlier // settings.THREADS_PER_PAGE + 1
+    return f"{url}?page={number}#{comment.anchor}" if number > 1 else f"{url}#{comment.anchor}"
 
 
 def attach_flags(comments: list[Comment], *, viewer, consultation: Consultation) -> None:

@@ -9,6 +9,7 @@ urlpatterns = [
     # Fixed paths first: a consultation slug cannot shadow them.
     path("moderation/", views.moderation_queue, name="moderation_queue"),
     path("moderation/log.csv", views.moderation_log_csv, name="moderation_log"),
+    path("c/<int:pk>/", views.comment_permalink, name="permalink"),
     path("comments/<int:pk>/edit/", views.comment_edit, name="edit"),
     path("comments/<int:pk>/delete/", views.comment_delete, name="delete"),
     path("comments/<int:pk>/report/", views.comment_report, name="report"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("<slug:slug>/", views.consultation_detail, name="detail"),
     path("<slug:slug>/search/", views.consultation_search, name="search"),
     path("<slug:slug>/export.csv", views.export_comments, name="export"),
+    path("<slug:slug>/questions/<int:number>/", views.question_detail, name="question"),
     path(
         "<slug:slug>/questions/<int:number>/comment/",
         views.comment_form,

@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -83,6 +83,76 @@ def consultation_search(request, slug: str):
             "page_query": params.urlencode(),
         },
     )
+
+
+def _page_href(base_url: str, number: int, sort: str) -> str:
+    # The sort is kept across pages; the defaults stay out of the URL.
+    query = urlencode(
+        [("sort", sort)] * (sort != selectors.SORTS[0]) + [("page", number)] * (number > 1)
+    )
+    return f"{base_url}?{query}" if query else base_url
+
+
+def _pagination(page, base_url: str, sort: str) -> dict | None:
+    if page is None or page.paginator.num_pages < 2:
+        return None
+    paginator = page.paginator
+    return {
+        "number": page.number,
+        "count": paginator.num_pages,
+        "previous": _page_href(base_url, page.number - 1, sort) if page.has_previous() else "",
+        "next": _page_href(base_url, page.number + 1, sort) if page.has_next() else "",
+        "links": [
+            (n, _page_href(base_url, n, sort) if n != paginator.ELLIPSIS else "")
+            for n in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+        ],
+    }
+
+
+@require_GET
+def question_detail(request, slug: str, number: int):
+    """A question's page: its form, then its top-level threads paged and sorted (?page, ?sort),
+    or one thread in full (?thread=ID)."""
+    page = selectors.question_page(
+        slug=slug,
+        number=number,
+        page_number=request.GET.get("page"),
+        sort=request.GET.get("sort"),
+        thread_id=request.GET.get("thread"),
+        viewer=request.user,
+    )
+    consultation = page.consultation
+    page_messages, confirmation = notices.split_messages(request, page)
+    base_url = selectors.question_url(page.question)
+    return render(
+        request,
+        "consultations/question_detail.html",
+        {
+            "page": page,
+            "consultation": consultation,
+            "question": page.question,
+            "stats": page.block,
+            "question_url": base_url,
+            "pagination": _pagination(page.page, base_url, page.sort),
+            "sorts": [
+                ("oldest", _("Oldest first")),
+                ("newest", _("Newest first")),
+                ("replies", _("Most replies")),
+                ("activity", _("Latest activity")),
+            ],
+            "can_post": permissions.can_post(request.user, consultation),
+            "email_verified": permissions.has_verified_email(request.user),
+            "attachment_help": attachments.limits_help(),
+            "messages": page_messages,
+            "confirmation": confirmation,
+        },
+    )
+
+
+@require_GET
+def comment_permalink(request, pk: int):
+    """A comment's lasting address: to the page that shows it now (which may change)."""
+    return redirect(selectors.comment_location(pk))
 
 
 @require_http_methods(["GET", "POST"])

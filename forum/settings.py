@@ -263,6 +263,13 @@ COMMENT_RATE_LIMITS = env_list("COMMENT_RATE_LIMITS", "5/m,60/d")
 COMMENT_MAX_ATTACHMENTS = int(os.environ.get("COMMENT_MAX_ATTACHMENTS", "3"))
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
+# Long consultations: top-level threads per question page, replies shown before "Show N more",
+# threads per question on the consultation page, and the size up to which it shows everything.
+THREADS_PER_PAGE = max(int(os.environ.get("THREADS_PER_PAGE", "20")), 1)
+REPLIES_SHOWN = max(int(os.environ.get("REPLIES_SHOWN", "10")), 1)
+THREADS_ON_CONSULTATION_PAGE = max(int(os.environ.get("THREADS_ON_CONSULTATION_PAGE", "3")), 1)
+CONSULTATION_ONE_PAGE_MAX = int(os.environ.get("CONSULTATION_ONE_PAGE_MAX", "50"))
+
 # SQLite cannot defer unique constraints; the tree constraints exist on PostgreSQL only.
 # security.W021 asks for HSTS preload, which stays the domain owner's choice (HSTS_PRELOAD).
 SILENCED_SYSTEM_CHECKS = ["models.W038", "security.W021"]

@@ -54,7 +54,8 @@ PLAN = [
 # The server's connections carry this name (one per test run), so the sampler counts only theirs.
 APP_NAME = f"forum-burst-test-{os.getpid()}"
 WAIT = 120  # seconds: a bound for the whole burst, which should take a few
-COMMENT_LOCATION = re.compile(r"^/consultations/[\w-]+/#comment-(\d+)$")
+# The comment's permalink (consultations:permalink).
+COMMENT_LOCATION = re.compile(r"^/consultations/c/(\d+)/$")
 
 
 def free_port() -> int:

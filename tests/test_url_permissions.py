@@ -104,6 +104,13 @@ EXPECTATIONS: dict[str, Case] = {
     "consultations:detail": Case(PUBLIC, _slug),
     "consultations:search": Case(PUBLIC, _slug),
     "consultations:export": Case(STAFF_ONLY, _slug),
+    "consultations:question": Case(
+        PUBLIC, lambda w: {"slug": w.consultation.slug, "number": w.question.number}
+    ),
+    # To the question page that shows the comment, for everyone.
+    "consultations:permalink": Case(
+        by_role(Redirect("/consultations/safe-borders/questions/1/")), _comment
+    ),
     "consultations:comment": Case(
         LOGGED_IN,
         lambda w: {"slug": w.consultation.slug, "number": w.question.number},

@@ -70,7 +70,7 @@ def test_same_text_again_in_the_same_consultation_is_refused_with_a_link(
     html = response.content.decode()
     assert response.status_code == 400
     assert "already posted this text" in html
-    assert f'href="/consultations/{question.consultation.slug}/#comment-{first.pk}"' in html
+    assert f'href="/consultations/c/{first.pk}/"' in html
     assert Comment.objects.count() == 1
 
 

@@ -404,7 +404,7 @@ def test_up_to_three_files_are_stored_under_random_names_and_linked(
         assert Path(attachment.file.path).read_bytes() == content
     assert len({a.file.name for a in stored}) == 3
 
-    html = client.get(response["Location"]).content.decode()
+    html = client.get(response["Location"], follow=True).content.decode()
     for attachment, label in zip(stored, ("PDF", "Word (DOCX)", "Excel (XLSX)"), strict=True):
         url = reverse("consultations:attachment", args=[attachment.pk])
         assert f'href="{url}" download>{attachment.original_name}</a>' in html
@@ -771,8 +771,9 @@ def _comments_with_files(question, author, count, files_each):
 
 
 def test_page_query_count_is_the_same_with_and_without_attachments(
-    client, question, question2, user
+    client, settings, question, question2, user
 ):
+    settings.CONSULTATION_ONE_PAGE_MAX = 10_000  # every comment on the one page
     url = question.consultation.get_absolute_url()
     _comments_with_files(question, user, 10, files_each=0)
     without_files = _page_queries(client, url)

@@ -146,7 +146,7 @@ def test_top_level_comment_row_holds_every_column(question, user, post_comment):
             "Three priorities.\n\n- Legal identity\n- Ending trafficking\n\n"
             "See the report (https://example.org/report)."
         ),
-        "url": f"{BASE_URL}/consultations/safe-borders/#comment-{comment.pk}",
+        "url": f"{BASE_URL}/consultations/c/{comment.pk}/",
         "attachments": "",
     }
     assert row["url"] == BASE_URL + comment.get_absolute_url()
@@ -170,7 +170,7 @@ def test_reply_rows_name_their_parent_and_depth(question, user, make_user, post_
     assert rows[reply.pk]["organisation"] == "Ministry of Interior"
     assert rows[reply.pk]["stakeholder_type"] == "Member State"
     assert rows[reply.pk]["objectives"] == ""
-    assert rows[reply.pk]["url"].endswith(f"#comment-{reply.pk}")
+    assert rows[reply.pk]["url"].endswith(f"/c/{reply.pk}/")
     assert rows[nested.pk]["parent_id"] == str(reply.pk)
     assert rows[nested.pk]["depth"] == "2"
     assert rows[nested.pk]["text"] == "Nested."
@@ -470,7 +470,7 @@ def test_command_writes_to_standard_output(question, user, post_comment, setting
     output = command_output("safe-borders")
 
     assert output == export_text(question.consultation)
-    assert f"{BASE_URL}/consultations/safe-borders/#comment-{comment.pk}" in output
+    assert f"{BASE_URL}/consultations/c/{comment.pk}/" in output
 
 
 def test_command_writes_the_output_file_with_filters(

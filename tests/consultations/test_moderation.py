@@ -242,7 +242,7 @@ def test_moderation_log_csv_lists_every_action(
     assert all(
         r["moderator"] == "Mira Moderator" and r["comment_id"] == str(comment.pk) for r in rows
     )
-    assert rows[0]["url"].endswith(f"#comment-{comment.pk}")
+    assert rows[0]["url"].endswith(f"/c/{comment.pk}/")
 
 
 def test_moderation_log_is_visible_in_the_admin(client, question, user, moderator, post_comment):

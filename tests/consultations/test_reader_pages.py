@@ -18,6 +18,13 @@ def _html(client, url):
     return response.content.decode()
 
 
+def _landing(client, url):
+    """The page a comment's permalink redirects to."""
+    response = client.get(url, follow=True)
+    assert response.status_code == 200 and response.redirect_chain
+    return response.content.decode()
+
+
 def _article(html: str, comment) -> str:
     start = html.index(f'id="comment-{comment.pk}"')
     return html[start : html.index("</article>", start)]
@@ -94,9 +101,9 @@ def test_posting_confirmation_shows_once_inside_the_new_comment(
     )
     comment = question.comments.get()
     assert response.status_code == 302
-    assert response["Location"].endswith(f"#comment-{comment.pk}")
+    assert response["Location"] == comment.get_absolute_url()
 
-    html = _html(client, response["Location"])
+    html = _landing(client, response["Location"])
     assert html.count("Your comment has been posted.") == 1
     assert "Your comment has been posted." in _article(html, comment)
     # Seen once: a reload shows it no more.
@@ -110,9 +117,9 @@ def test_edit_confirmation_shows_inside_the_edited_comment(
     client.force_login(user)
 
     response = client.post(f"/consultations/comments/{comment.pk}/edit/", {"body": "Second"})
-    assert response["Location"].endswith(f"#comment-{comment.pk}")
+    assert response["Location"] == comment.get_absolute_url()
 
-    html = _html(client, response["Location"])
+    html = _landing(client, response["Location"])
     assert html.count("Your changes have been saved.") == 1
     assert "Your changes have been saved." in _article(html, comment)
 
@@ -125,9 +132,9 @@ def test_other_messages_still_show_at_the_top_of_the_consultation_page(
 
     response = client.post(f"/consultations/comments/{comment.pk}/delete/")
 
-    html = _html(client, response["Location"])
+    html = _landing(client, response["Location"])
     assert html.count("Your comment has been deleted.") == 1
-    assert html.index("Your comment has been deleted.") < html.index('id="questions"')
+    assert html.index("Your comment has been deleted.") < html.index(f'id="comment-{comment.pk}"')
 
 
 def test_question_heading_links_to_its_comment_form(

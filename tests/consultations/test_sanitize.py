@@ -221,8 +221,9 @@ def page_wide_problems(document) -> list[str]:
 
 
 def test_corpus_posted_as_comments_renders_no_script_on_the_consultation_page(
-    client, consultation, question, user, post_comment
+    client, settings, consultation, question, user, post_comment
 ):
+    settings.CONSULTATION_ONE_PAGE_MAX = 10_000  # every comment on the one page
     posted = post_corpus(question=question, author=user, post_comment=post_comment)
 
     response = client.get(consultation.get_absolute_url())

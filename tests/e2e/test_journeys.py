@@ -140,11 +140,12 @@ def test_objective_filter_narrows_and_leads_back_into_the_thread(page, question,
     expect(page.locator("article.comment")).to_have_count(2)
     expect(thread_item(page, tagged.pk)).to_have_count(1)
     expect(thread_item(page, untagged.pk)).to_have_count(0)
-    link = thread_item(page, reply.pk).locator(f"a[href$='#comment-{reply.pk}']").last
+    link = thread_item(page, reply.pk).locator(f"a[href$='/c/{reply.pk}/']").last
     expect(link).to_contain_text("View in thread")
     link.click()
 
-    expect(page).to_have_url(re.compile(rf"/safe-borders/#comment-{reply.pk}$"))
+    # Through the comment's permalink, to its question's page.
+    expect(page).to_have_url(re.compile(rf"/safe-borders/questions/1/#comment-{reply.pk}$"))
     expect(page.locator("article.comment")).to_have_count(3)  # the whole thread again
     assert page.evaluate("document.querySelector(':target').id") == f"comment-{reply.pk}"
     expect(thread_item(page, reply.pk)).to_be_in_viewport()
@@ -207,7 +208,7 @@ def test_moderator_hides_a_comment_with_a_reason(page, question, post_comment, l
     page.locator("form:has(input[name=action][value=hide]) button[type=submit]").click()
     expect(page.locator("main")).to_contain_text("Hidden")
 
-    page.locator(f"nav.breadcrumbs a[href$='#comment-{comment.pk}']").click()
+    page.locator(f"nav.breadcrumbs a[href$='/c/{comment.pk}/']").click()
     placeholder = thread_item(page, comment.pk).locator(".comment__placeholder")
     expect(placeholder).to_have_text("Hidden by a moderator: off-topic")
     expect(thread_item(page, comment.pk)).not_to_contain_text("watches")
