@@ -212,3 +212,11 @@ def test_small_consultation_page_still_shows_everything(
 
     assert _ids(html) == [roots[0].pk, *[r.pk for r in replies], *[r.pk for r in roots[1:]]]
     assert "All 17 comments" not in html and "more replies" not in html
+
+
+def test_logging_in_from_a_question_page_comes_back_to_that_page(client, question):
+    html = _get(client, URL)
+
+    assert 'href="/accounts/login/?next=/consultations/safe-borders/questions/1/%23question-1"' in (
+        html
+    )

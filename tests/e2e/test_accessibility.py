@@ -46,6 +46,17 @@ def _moderation_queue(page, demo) -> None:
     expect(page.locator("ol.queue > li")).to_have_count(1)
 
 
+def _question_url(demo) -> str:
+    return f"{demo.get_absolute_url()}questions/1/"
+
+
+def _search_results(page, demo) -> None:
+    page.goto(demo.get_absolute_url())
+    page.get_by_label("Search comments").fill("smuggling")
+    page.get_by_label("Search comments").press("Enter")
+    expect(page.locator("mark").first).to_be_visible()  # a highlighted match
+
+
 # page name -> (who is logged in, how to get there)
 PAGES = {
     "home": (None, lambda page, demo: page.goto("/")),
@@ -56,6 +67,9 @@ PAGES = {
     "comment form with errors": (STAKEHOLDER, _comment_form_with_errors),
     "profile": (STAKEHOLDER, lambda page, demo: page.goto("/accounts/profile/")),
     "moderation queue": ("moderator@example.org", _moderation_queue),
+    "question page (visitor)": (None, lambda page, demo: page.goto(_question_url(demo))),
+    "question page (participant)": (STAKEHOLDER, lambda p, demo: p.goto(_question_url(demo))),
+    "search results": (None, _search_results),
 }
 
 
