@@ -166,14 +166,7 @@ def consultation_page(
             (p.pk, p)
             for p in Comment.objects.filter(pk__in=missing).select_related("author__profile")
         )
-    questions_by_id = {q.pk: q for q in questions}
-    for question in questions:
-        question.consultation = consultation
-    for comment in comments:
-        parent = by_id.get(comment.parent_id)
-        comment.reply_to_name = parent.author.display_name if parent is not None else ""
-        comment.question = questions_by_id[comment.question_id]
-    attach_flags(comments, viewer=viewer, consultation=consultation)
+    _prepare(comments, consultation=consultation, questions=questions, viewer=viewer, by_id=by_id)
 
     grouped: dict[int, list[Comment]] = {q.pk: [] for q in questions}
     for comment in comments:
@@ -265,10 +258,18 @@ def _thread_comments(trees: Q, *, replies_shown: int | None = None) -> list[Comm
     )
 
 
-def _prepare(comments: list[Comment], *, consultation, questions: list[Question], viewer) -> None:
-    """Reply-to names (parents are shown: each thread is cut after a prefix of its tree order),
-    the loaded question on each comment, and the viewer's flags."""
-    by_id = {c.pk: c for c in comments}
+def _prepare(
+    comments: list[Comment],
+    *,
+    consultation,
+    questions: list[Question],
+    viewer,
+    by_id: dict[int, Comment] | None = None,
+) -> None:
+    """Reply-to names (from `by_id`, the comments and any parents fetched beside them; by
+    default the comments themselves, as when each thread is cut after a prefix of its tree
+    order), the loaded question on each comment, and the viewer's flags."""
+    by_id = by_id if by_id is not None else {c.pk: c for c in comments}
     questions_by_id = {q.pk: q for q in questions}
     for question in questions:
         question.consultation = consultation
