@@ -1,13 +1,10 @@
 """Print what the comment sanitiser costs for the worst bodies we know, next to a normal comment."""
 
-import statistics
-import time
-from collections.abc import Callable
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
+from consultations.management.benchmarking import median_ms
 from consultations.sanitize import (
     MAX_ATTRIBUTES,
     MAX_NESTING,
@@ -89,15 +86,6 @@ def pathological_bodies(length: int | None = None) -> dict[str, str]:
     }
 
 
-def _median_ms(runs: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
 class Command(BaseCommand):
     help = (
         "Measure sanitize_comment (and reading the stored HTML back: html_to_text, "
@@ -125,8 +113,8 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 html = ""
                 outcome = "refused: " + exc.messages[0].split("(", 1)[-1].split(")", 1)[0]
-            cost = _median_ms(runs, lambda b=body: self._sanitize(b))
-            read = _median_ms(runs, lambda h=html: (html_to_text(h), editable_text(h)))
+            cost = median_ms(runs, lambda b=body: self._sanitize(b))
+            read = median_ms(runs, lambda h=html: (html_to_text(h), editable_text(h)))
             baseline = baseline or cost
             self.stdout.write(
                 f"{label:32} {len(body):>6,} {cost:>9.1f} {cost / baseline:>6.1f} {read:>6.1f}"

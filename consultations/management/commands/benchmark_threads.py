@@ -1,24 +1,13 @@
 """Print what a question's threads cost to serve, page by page and whole, beside the floor."""
 
-import statistics
-import time
-from datetime import timedelta
-
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.utils import timezone
 
-from accounts.models import Profile, User
-from consultations.models import Comment, Consultation, Objective, Question
-from consultations.sanitize import html_to_text
-
-
-class _Rollback(Exception):
-    pass
+from consultations.management.benchmarking import Rollback, get_ok, median_ms, populate
+from consultations.models import Comment, Question
 
 
 class Command(BaseCommand):
@@ -62,30 +51,31 @@ class Command(BaseCommand):
                     ),
                 ):
                     self._measure(count, runs)
-                    raise _Rollback
-            except _Rollback:
+                    raise Rollback
+            except Rollback:
                 pass
 
     def _measure(self, count: int, runs: int) -> None:
-        question = self._populate(count)
+        consultation, _authors = populate(count, questions=1)
+        question = consultation.questions.get()
         client = Client()
         url = f"{question.consultation.get_absolute_url()}questions/{question.number}/"
-        first = self._get(client, url)
+        first = get_ok(client, url)
         pages = [url] + [f"{url}?page={n}" for n in range(2, self._page_count(question) + 1)]
 
         def all_pages() -> tuple[int, int]:
             size = queries = 0
             for page_url in pages:
                 with CaptureQueriesContext(connection) as captured:
-                    size += len(self._get(client, page_url))
+                    size += len(get_ok(client, page_url))
                 queries += len(captured)
             return size, queries
 
-        first_ms = _median_ms(runs, lambda: self._get(client, url))
-        all_ms = _median_ms(runs, all_pages)
-        floor_ms = _median_ms(runs, lambda: _floor(question))
+        first_ms = median_ms(runs, lambda: get_ok(client, url))
+        all_ms = median_ms(runs, all_pages)
+        floor_ms = median_ms(runs, lambda: _floor(question))
         with CaptureQueriesContext(connection) as captured:
-            self._get(client, url)
+            get_ok(client, url)
         total_size, total_queries = all_pages()
         self.stdout.write(
             f"{count:>9,} {first_ms:>8.1f} ms {len(first) / 1024:>6.0f} {len(captured):>3} "
@@ -98,49 +88,6 @@ class Command(BaseCommand):
         roots = Comment.objects.filter(question=question, parent=None).count()
         return max(1, -(-roots // settings.THREADS_PER_PAGE))
 
-    @staticmethod
-    def _get(client: Client, path: str) -> bytes:
-        response = client.get(path)
-        if response.status_code != 200:
-            raise RuntimeError(f"{path} answered {response.status_code}")
-        return response.content
-
-    def _populate(self, count: int) -> Question:
-        now = timezone.now()
-        consultation = Consultation.objects.create(
-            title="Benchmark",
-            slug=f"benchmark-threads-{count}",
-            description="<p>Benchmark</p>",
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=1),
-            is_published=True,
-        )
-        objectives = list(Objective.objects.filter(number__in=[4, 8, 10]))
-        consultation.objectives.set(objectives)
-        question = Question.objects.create(consultation=consultation, number=1, text="Q?")
-        authors = []
-        for n in range(12):
-            user = User.objects.create(username=f"bench-threads-{count}-{n}")
-            Profile.objects.create(user=user, display_name=f"Author {n}", organisation="Org")
-            EmailAddress.objects.create(user=user, email=f"t{count}-{n}@bench.example")
-            authors.append(user)
-        body = "<p>" + "A considered answer about safe and regular pathways. " * 8 + "</p>"
-        previous = None
-        for i in range(count):
-            parent = previous if previous is not None and i % 5 else None
-            text = body * (6 if i % 25 == 0 else 1)
-            comment = Comment(
-                question=question,
-                parent=parent,
-                author=authors[i % 12],
-                body=text,
-                body_text=html_to_text(text),
-            )
-            comment.save()
-            comment.objectives.set(objectives[: 1 + i % 3])
-            previous = comment
-        return question
-
 
 def _floor(question: Question) -> int:
     """Fetch the question's comments in thread order and join their stored HTML."""
@@ -149,12 +96,3 @@ def _floor(question: Question) -> int:
     for pk, name, body in rows.values_list("pk", "author__profile__display_name", "body"):
         parts.append(f'<article id="comment-{pk}"><p>{name}</p>{body}</article>')
     return len("".join(parts))
-
-
-def _median_ms(runs: int, work) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
