@@ -229,7 +229,8 @@ def _row_chunks(
     """The data rows, CHUNK_SIZE at a time, as plain values: one streamed query for the comments
     (with question, author and profile joined) and, per chunk, one for their objectives and one
     for their attachments. No model instances, so time is linear and memory flat in the number of
-    comments."""
+    comments. A comment its author deleted keeps its row (replies point at it) but not its text
+    or files."""
     base = base_url.rstrip("/")
     # Formatted, not reversed, per row; a prefix the formula check passes passes every row.
     comment_url = _neutralise(base + reverse("consultations:permalink", kwargs={"pk": _PK_MARK}))
@@ -338,17 +339,6 @@ def _row_chunks(
                 ]
             )
         yield out
-
-
-def iter_rows(
-    consultation: Consultation, filters: ExportFilters = NO_FILTERS, *, base_url: str
-) -> Iterator[list]:
-    """The data rows (no header) in thread order; hidden comments unless filters exclude them.
-
-    A comment its author deleted keeps its row (replies point at it) but not its text or files.
-    """
-    for chunk in _row_chunks(consultation, filters, base_url=base_url):
-        yield from chunk
 
 
 class _Echo:

@@ -221,12 +221,8 @@ def comment_create(
     """
     permissions.check_can_post(author, question.consultation)
     check_parent(parent=parent, question=question)
-    try:
-        check_body_length(body)
-    except ValidationError as exc:
-        raise ValidationError({"body": exc.error_list}) from None
     check_rate_limit(author=author)
-    html, text = clean_body(body)
+    html, text = clean_body(body)  # the length first, then the one parse
     return _insert_comment(
         question=question,
         author=author,
