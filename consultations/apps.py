@@ -18,6 +18,10 @@ class ConsultationsConfig(AppConfig):
     def ready(self) -> None:
         from django.http import multipartparser
 
+        from . import rendering
+
+        rendering.connect_signals()
+
         # Read by the parser at each part (multipartparser.Parser.__iter__); no setting exists.
         multipartparser.MAX_TOTAL_HEADER_SIZE = max(
             multipartparser.MAX_TOTAL_HEADER_SIZE, MULTIPART_MAX_HEADER_BYTES

@@ -281,6 +281,28 @@ class Comment(MPTTModel):
         return len(self.body_text) > LONG_BODY_CHARS
 
 
+class CommentFragment(models.Model):
+    """A comment's reader-independent HTML in one interface language, as consultations.rendering
+    made it (byline, date, body, files, tags; no viewer's actions). `source` fingerprints what it
+    was made from: a page re-renders the fragment when the comment, its author's name or the
+    page's context changed since."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="fragments")
+    language = models.CharField(max_length=10)
+    source = models.CharField(max_length=100)
+    html = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "language"], name="comment_fragment_once_per_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment #{self.comment_id} in {self.language}"
+
+
 class CommentRevision(models.Model):
     """A previous version of a comment's body, kept whenever it is edited."""
 

@@ -158,7 +158,7 @@ def can_download(user, attachment: Attachment) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class CommentFlags:
-    """What the viewer may do with one comment, as the thread template shows it."""
+    """What the viewer may do with one comment, as rendering.thread_html shows it."""
 
     can_reply: bool = False
     can_edit: bool = False

@@ -12,13 +12,13 @@ from django.urls import reverse
 
 from accounts.models import User
 
-from . import permissions
+from . import permissions, rendering
 from .models import Comment, Consultation, ModerationReason, Objective, Question, Report
 
 
 @dataclass
 class ThreadItem:
-    """One comment in a flat list that the template renders as nested <ol>/<li> in one loop.
+    """One comment in a flat list that rendering.thread_html turns into nested <ol>/<li>.
 
     new_level: this comment opens a nested list (it is the first reply at its depth);
     closed_levels: how many nested lists close after it.
@@ -152,9 +152,9 @@ def consultation_page(
             .filter(position__lte=settings.REPLIES_SHOWN + 1)
         )
     comments = list(
-        comments.select_related("author__profile")
-        .prefetch_related("objectives", "attachments")
-        .order_by("question__number", "tree_id", "lft")
+        rendering.with_fragments(comments.select_related("author__profile")).order_by(
+            "question__number", "tree_id", "lft"
+        )
     )
 
     # "In reply to <name>": parents are on the page when showing whole trees; a filtered page
@@ -166,7 +166,14 @@ def consultation_page(
             (p.pk, p)
             for p in Comment.objects.filter(pk__in=missing).select_related("author__profile")
         )
-    _prepare(comments, consultation=consultation, questions=questions, viewer=viewer, by_id=by_id)
+    _prepare(
+        comments,
+        consultation=consultation,
+        questions=questions,
+        objectives=objectives,
+        viewer=viewer,
+        by_id=by_id,
+    )
 
     grouped: dict[int, list[Comment]] = {q.pk: [] for q in questions}
     for comment in comments:
@@ -252,9 +259,9 @@ def _thread_comments(trees: Q, *, replies_shown: int | None = None) -> list[Comm
             position=Window(RowNumber(), partition_by=[F("tree_id")], order_by=F("lft").asc())
         ).filter(position__lte=replies_shown + 1)
     return list(
-        comments.select_related("author__profile")
-        .prefetch_related("objectives", "attachments")
-        .order_by("tree_id", "lft")
+        rendering.with_fragments(comments.select_related("author__profile")).order_by(
+            "tree_id", "lft"
+        )
     )
 
 
@@ -263,12 +270,14 @@ def _prepare(
     *,
     consultation,
     questions: list[Question],
+    objectives: list[Objective],
     viewer,
     by_id: dict[int, Comment] | None = None,
 ) -> None:
     """Reply-to names (from `by_id`, the comments and any parents fetched beside them; by
     default the comments themselves, as when each thread is cut after a prefix of its tree
-    order), the loaded question on each comment, and the viewer's flags."""
+    order), the loaded question on each comment, its HTML (rendering.attach_fragments) and the
+    viewer's flags."""
     by_id = by_id if by_id is not None else {c.pk: c for c in comments}
     questions_by_id = {q.pk: q for q in questions}
     for question in questions:
@@ -277,6 +286,7 @@ def _prepare(
         parent = by_id.get(comment.parent_id)
         comment.reply_to_name = parent.author.display_name if parent is not None else ""
         comment.question = questions_by_id[comment.question_id]
+    rendering.attach_fragments(comments, consultation=consultation, objectives=objectives)
     attach_flags(comments, viewer=viewer, consultation=consultation)
 
 
@@ -358,13 +368,20 @@ def question_page(
             Q(question=question, tree_id__in=tree_ids), replies_shown=settings.REPLIES_SHOWN
         )
         comments.sort(key=lambda c: (position[c.tree_id], c.lft))
-    _prepare(comments, consultation=consultation, questions=[question], viewer=viewer)
+    objectives = all_objectives()
+    _prepare(
+        comments,
+        consultation=consultation,
+        questions=[question],
+        objectives=objectives,
+        viewer=viewer,
+    )
     block.items = _items_with_more(comments)
     return QuestionPage(
         consultation=consultation,
         question=question,
         block=block,
-        objectives=all_objectives(),
+        objectives=objectives,
         sort=sort,
         page=page,
         thread=thread,

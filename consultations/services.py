@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import notifications, permissions, search
+from . import notifications, permissions, rendering, search
 from .attachments import check_files
 from .models import (
     Attachment,
@@ -267,6 +267,7 @@ def _insert_comment(
     search.index_comment(comment)
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
+    rendering.store_fragments_on_commit(comment)
     return comment
 
 
@@ -351,6 +352,7 @@ def comment_hide(*, comment: Comment, by, reason: str, note: str = "") -> Commen
     )
     _log(actor=by, kind=ModerationAction.Kind.HIDE, comment=comment, reason=reason, note=note)
     notifications.comment_hidden(comment=comment, reason=reason)
+    rendering.store_fragments_on_commit(comment)
     return comment
 
 
@@ -367,6 +369,7 @@ def comment_restore(*, comment: Comment, by, note: str = "") -> Comment:
     )
     comment.status, comment.hidden_reason, comment.updated_at = Comment.Status.PUBLISHED, "", now
     _log(actor=by, kind=ModerationAction.Kind.RESTORE, comment=comment, note=note)
+    rendering.store_fragments_on_commit(comment)
     return comment
 
 
@@ -475,6 +478,7 @@ def _change(
     comment.objectives.set(objectives)
     if by.pk != comment.author_id:
         _log(actor=by, kind=ModerationAction.Kind.EDIT, comment=comment, note=note)
+    rendering.store_fragments_on_commit(comment)
     return comment
 
 
@@ -493,4 +497,5 @@ def comment_delete(*, comment: Comment, by) -> Comment:
     Report.objects.filter(comment=comment, resolution=Report.Resolution.OPEN).update(
         resolution=Report.Resolution.DISMISSED, resolved_at=now
     )
+    rendering.store_fragments_on_commit(comment)
     return comment
