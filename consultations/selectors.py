@@ -10,7 +10,7 @@ from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import StakeholderType, User
 
 from . import permissions, rendering
 from .models import Comment, Consultation, ModerationReason, Objective, Question, Report
@@ -50,6 +50,49 @@ class QuestionBlock:
         return any(item.more for item in self.items)
 
 
+@dataclass(frozen=True)
+class CommentFilters:
+    """Published comments tagged with an objective and/or by participants of a stakeholder type."""
+
+    objective: Objective | None = None
+    stakeholder_type: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.objective is not None or self.stakeholder_type is not None
+
+    @property
+    def stakeholder_label(self) -> str:
+        return StakeholderType(self.stakeholder_type).label if self.stakeholder_type else ""
+
+    @property
+    def params(self) -> list[tuple[str, str]]:
+        """The query string that selects them, for page links."""
+        pairs = [("objective", str(self.objective.number))] if self.objective else []
+        return pairs + ([("stakeholder", self.stakeholder_type)] if self.stakeholder_type else [])
+
+    def apply(self, comments):
+        # Hidden and deleted comments are never listed: their placeholders only make sense in
+        # their thread.
+        comments = comments.published()
+        if self.objective is not None:
+            comments = comments.filter(objectives=self.objective)
+        if self.stakeholder_type is not None:
+            comments = comments.filter(author__profile__stakeholder_type=self.stakeholder_type)
+        return comments
+
+
+def comment_filters(
+    objectives: list[Objective], objective_number: int | None, stakeholder_type: str | None
+) -> CommentFilters:
+    """The filters for ?objective=N&stakeholder=TYPE; values naming nothing are left out (the
+    views explain them)."""
+    return CommentFilters(
+        objective=next((o for o in objectives if o.number == objective_number), None),
+        stakeholder_type=stakeholder_type if stakeholder_type in StakeholderType.values else None,
+    )
+
+
 @dataclass
 class ConsultationPage:
     consultation: Consultation
@@ -57,6 +100,13 @@ class ConsultationPage:
     objectives: list[Objective]  # all 23, for the comment forms
     objective_filter: Objective | None
     comment_count: int
+    filters: CommentFilters = field(default_factory=CommentFilters)
+    # Filtered: the page of matching comments (the blocks hold those of this page only).
+    page: Page | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return self.filters.active
 
     @property
     def has_more(self) -> bool:
@@ -111,29 +161,119 @@ def _published_consultation(slug: str) -> Consultation:
     )
 
 
-def consultation_page(
-    *, slug: str, objective_number: int | None = None, viewer=None
+def _filtered_page(comments, *, page_number, count: int | None = None) -> Page:
+    """One page of filtered comments (already ordered), each with its author, objectives, files
+    and the name of the comment it answers: a fixed number of queries whatever the matches.
+    Pages out of range give the nearest (Paginator.get_page)."""
+    # Counted before the joins below, which a COUNT does not need (or by the caller already).
+    count = comments.count() if count is None else count
+    comments = (
+        comments.select_related("author__profile")
+        # "In reply to <name>": the parent is rarely among the matches; read its author's name
+        # in the same query rather than fetching the parents.
+        .annotate(parent_name=F("parent__author__profile__display_name"))
+    )
+    comments = rendering.with_fragments(comments)
+    paginator = Paginator(comments, settings.COMMENTS_PER_FILTERED_PAGE)
+    paginator.count = count  # Paginator.count is a cached_property: set, it is not queried
+    page = paginator.get_page(page_number)
+    page.object_list = list(page.object_list)
+    return page
+
+
+def _prepare_filtered(
+    comments: list[Comment], *, consultation, questions, objectives, viewer
+) -> None:
+    _prepare(
+        comments,
+        consultation=consultation,
+        questions=questions,
+        objectives=objectives,
+        viewer=viewer,
+        by_id={},
+    )
+    for comment in comments:
+        comment.reply_to_name = comment.parent_name or ""
+
+
+def _filtered_consultation_page(
+    consultation: Consultation,
+    *,
+    objectives: list[Objective],
+    filters: CommentFilters,
+    page_number,
+    viewer,
 ) -> ConsultationPage:
-    """The consultation with every question's whole reply tree, or only comments tagged N.
+    """One page of the matching comments, in question order then oldest first, grouped under
+    the questions they answer; each block counts its question's matches on all pages."""
+    questions = list(consultation.questions.select_related("created_by__profile"))
+    matching = filters.apply(Comment.objects.filter(question__consultation=consultation))
+    counts = dict(matching.values_list("question_id").annotate(n=Count("pk")).order_by())
+    page = _filtered_page(
+        matching.order_by("question__number", "created_at", "pk"),
+        page_number=page_number,
+        count=sum(counts.values()),
+    )
+    comments = page.object_list
+    _prepare_filtered(
+        comments,
+        consultation=consultation,
+        questions=questions,
+        objectives=objectives,
+        viewer=viewer,
+    )
+    grouped: dict[int, list[Comment]] = {}
+    for comment in comments:
+        grouped.setdefault(comment.question_id, []).append(comment)
+    blocks = [
+        QuestionBlock(question=q, items=_flat_items(grouped[q.pk]), comment_count=counts[q.pk])
+        for q in questions
+        if q.pk in grouped
+    ]
+    return ConsultationPage(
+        consultation=consultation,
+        questions=blocks,
+        objectives=objectives,
+        objective_filter=filters.objective,
+        comment_count=page.paginator.count,
+        filters=filters,
+        page=page,
+    )
+
+
+def consultation_page(
+    *,
+    slug: str,
+    objective_number: int | None = None,
+    stakeholder_type: str | None = None,
+    page_number=None,
+    viewer=None,
+) -> ConsultationPage:
+    """The consultation with every question's reply trees (a large one: each question's first
+    threads), or, filtered by objective and/or stakeholder type, a page of matching comments.
 
     Each comment carries `flags`: what the viewer may do with it (permissions.comment_flags).
     """
     consultation = _published_consultation(slug)
     objectives = all_objectives()
-    objective = next((o for o in objectives if o.number == objective_number), None)
+    filters = comment_filters(objectives, objective_number, stakeholder_type)
+    if filters.active:
+        return _filtered_consultation_page(
+            consultation,
+            objectives=objectives,
+            filters=filters,
+            page_number=page_number,
+            viewer=viewer,
+        )
     questions = list(consultation.questions.select_related("created_by__profile"))
     blocks = {q.pk: QuestionBlock(question=q) for q in questions}
     _add_question_stats(list(blocks.values()))
     # A small consultation reads as one page; a large one shows each question's first threads,
     # each with its first replies, and links to the question's own pages.
-    whole = objective is not None or (
-        sum(b.comment_count for b in blocks.values()) <= settings.CONSULTATION_ONE_PAGE_MAX
-    )
+    whole = sum(b.comment_count for b in blocks.values()) <= settings.CONSULTATION_ONE_PAGE_MAX
 
     comments = Comment.objects.filter(question__consultation=consultation)
-    if objective is not None:
-        comments = comments.published().filter(objectives=objective)
-    elif not whole:
+    if not whole:
         first_roots = (
             Comment.objects.filter(question__consultation=consultation, parent__isnull=True)
             .annotate(
@@ -157,22 +297,13 @@ def consultation_page(
         )
     )
 
-    # "In reply to <name>": parents are on the page when showing whole trees; a filtered page
-    # needs them fetched, in one query.
-    by_id = {c.pk: c for c in comments}
-    missing = {c.parent_id for c in comments if c.parent_id and c.parent_id not in by_id}
-    if missing:
-        by_id.update(
-            (p.pk, p)
-            for p in Comment.objects.filter(pk__in=missing).select_related("author__profile")
-        )
+    # Whole trees, or each cut after a prefix of its tree order: every parent is on the page.
     _prepare(
         comments,
         consultation=consultation,
         questions=questions,
         objectives=objectives,
         viewer=viewer,
-        by_id=by_id,
     )
 
     grouped: dict[int, list[Comment]] = {q.pk: [] for q in questions}
@@ -180,10 +311,7 @@ def consultation_page(
         grouped[comment.question_id].append(comment)
     for question_id, question_comments in grouped.items():
         block = blocks[question_id]
-        if objective is not None:
-            block.items = _flat_items(question_comments)
-            block.comment_count = len(question_comments)
-        elif whole:
+        if whole:
             block.items = thread_items(question_comments)
         else:
             block.items = _items_with_more(question_comments)
@@ -193,7 +321,7 @@ def consultation_page(
         consultation=consultation,
         questions=list(blocks.values()),
         objectives=objectives,
-        objective_filter=objective,
+        objective_filter=None,
         comment_count=sum(b.comment_count for b in blocks.values()),
     )
 
@@ -212,6 +340,12 @@ class QuestionPage:
     sort: str
     page: Page | None
     thread: Comment | None
+    # Filtered (`page` is then a page of matching comments, oldest first, not of threads).
+    filters: CommentFilters = field(default_factory=CommentFilters)
+
+    @property
+    def filtered(self) -> bool:
+        return self.filters.active
 
     @property
     def questions(self) -> list[QuestionBlock]:
@@ -336,12 +470,22 @@ def _ordered_roots(question: Question, sort: str):
 
 
 def question_page(
-    *, slug: str, number: int, page_number=None, sort=None, thread_id=None, viewer=None
+    *,
+    slug: str,
+    number: int,
+    page_number=None,
+    sort=None,
+    thread_id=None,
+    objective_number: int | None = None,
+    stakeholder_type: str | None = None,
+    viewer=None,
 ) -> QuestionPage:
     """A question and one page of its top-level threads, each with its first replies; or, with
-    thread_id (a top-level comment of this question), that thread in full. A fixed number of
-    queries whatever the number and size of threads. Unknown sorts fall back to the oldest
-    first; pages out of range to the nearest (Paginator.get_page)."""
+    thread_id (a top-level comment of this question), that thread in full; or, filtered by
+    objective and/or stakeholder type, a page of its matching comments, oldest first (the sort
+    orders threads only). A fixed number of queries whatever the number and size of threads.
+    Unknown sorts fall back to the oldest first; pages out of range to the nearest
+    (Paginator.get_page)."""
     consultation = _published_consultation(slug)
     question = get_object_or_404(
         consultation.questions.select_related("created_by__profile"), number=number
@@ -356,9 +500,18 @@ def question_page(
         thread = Comment.objects.filter(
             question=question, parent__isnull=True, pk=int(thread_id)
         ).first()
+    objectives = all_objectives()
+    filters = comment_filters(objectives, objective_number, stakeholder_type)
     page = None
     if thread is not None:
+        filters = CommentFilters()  # a thread in full is a thread in full
         comments = _thread_comments(Q(tree_id=thread.tree_id))
+    elif filters.active:
+        page = _filtered_page(
+            filters.apply(Comment.objects.filter(question=question)).order_by("created_at", "pk"),
+            page_number=page_number,
+        )
+        comments = page.object_list
     else:
         paginator = Paginator(_ordered_roots(question, sort), settings.THREADS_PER_PAGE)
         page = paginator.get_page(page_number)
@@ -368,15 +521,15 @@ def question_page(
             Q(question=question, tree_id__in=tree_ids), replies_shown=settings.REPLIES_SHOWN
         )
         comments.sort(key=lambda c: (position[c.tree_id], c.lft))
-    objectives = all_objectives()
-    _prepare(
+    prepare = _prepare_filtered if filters.active else _prepare
+    prepare(
         comments,
         consultation=consultation,
         questions=[question],
         objectives=objectives,
         viewer=viewer,
     )
-    block.items = _items_with_more(comments)
+    block.items = _flat_items(comments) if filters.active else _items_with_more(comments)
     return QuestionPage(
         consultation=consultation,
         question=question,
@@ -385,6 +538,7 @@ def question_page(
         sort=sort,
         page=page,
         thread=thread,
+        filters=filters,
     )
 
 

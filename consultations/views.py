@@ -34,12 +34,42 @@ def _objective_number(raw: str | None) -> tuple[int | None, str]:
     return number, ""
 
 
+def _stakeholder_type(raw: str | None) -> tuple[str | None, str]:
+    """The ?stakeholder=TYPE filter, or an explanation of why it is ignored."""
+    if raw in (None, ""):
+        return None, ""
+    if raw in StakeholderType.values:
+        return raw, ""
+    message = _("There is no stakeholder type “%(value)s”. Showing comments from all stakeholders.")
+    return None, message % {"value": raw}
+
+
+def _comment_filters(params) -> tuple[int | None, str | None, list[str]]:
+    """?objective=N&stakeholder=TYPE: the values to filter by, and why any is ignored."""
+    number, objective_error = _objective_number(params.get("objective"))
+    stakeholder_type, stakeholder_error = _stakeholder_type(params.get("stakeholder"))
+    return number, stakeholder_type, [e for e in (objective_error, stakeholder_error) if e]
+
+
 @require_GET
 def consultation_detail(request, slug: str):
-    number, filter_error = _objective_number(request.GET.get("objective"))
-    page = selectors.consultation_page(slug=slug, objective_number=number, viewer=request.user)
+    """The consultation and its questions' threads; with ?objective=N and/or ?stakeholder=TYPE,
+    a paged list (?page) of the matching comments under their questions."""
+    number, stakeholder_type, filter_errors = _comment_filters(request.GET)
+    page = selectors.consultation_page(
+        slug=slug,
+        objective_number=number,
+        stakeholder_type=stakeholder_type,
+        page_number=request.GET.get("page"),
+        viewer=request.user,
+    )
     consultation = page.consultation
     page_messages, confirmation = notices.split_messages(request, page)
+    pagination = None
+    if page.filtered:
+        pagination = _pagination(
+            page.page, consultation.get_absolute_url(), page.filters.params, fragment="#questions"
+        )
     return render(
         request,
         "consultations/consultation_detail.html",
@@ -48,7 +78,9 @@ def consultation_detail(request, slug: str):
             "consultation": consultation,
             "can_post": permissions.can_post(request.user, consultation),
             "email_verified": permissions.has_verified_email(request.user),
-            "filter_error": filter_error,
+            "filter_errors": filter_errors,
+            "stakeholder_types": StakeholderType.choices,
+            "pagination": pagination,
             "can_export": permissions.can_export(request.user),
             "attachment_help": attachments.limits_help(),
             # The confirmation of a post or edit shows in the comment; base.html shows the rest.
@@ -85,25 +117,30 @@ def consultation_search(request, slug: str):
     )
 
 
-def _page_href(base_url: str, number: int, sort: str) -> str:
-    # The sort is kept across pages; the defaults stay out of the URL.
-    query = urlencode(
-        [("sort", sort)] * (sort != selectors.SORTS[0]) + [("page", number)] * (number > 1)
-    )
-    return f"{base_url}?{query}" if query else base_url
+def _page_href(base_url: str, number: int, params: list[tuple[str, str]], fragment: str) -> str:
+    # The list's parameters (sort, filters) are kept across pages; page 1 has no number.
+    query = urlencode([*params, *[("page", number)] * (number > 1)])
+    return f"{base_url}?{query}{fragment}" if query else f"{base_url}{fragment}"
 
 
-def _pagination(page, base_url: str, sort: str) -> dict | None:
+def _pagination(
+    page, base_url: str, params: list[tuple[str, str]], *, fragment: str = ""
+) -> dict | None:
+    """Links to the pages of a list: previous, next, and the numbers around the current one."""
     if page is None or page.paginator.num_pages < 2:
         return None
     paginator = page.paginator
+
+    def href(number: int) -> str:
+        return _page_href(base_url, number, params, fragment)
+
     return {
         "number": page.number,
         "count": paginator.num_pages,
-        "previous": _page_href(base_url, page.number - 1, sort) if page.has_previous() else "",
-        "next": _page_href(base_url, page.number + 1, sort) if page.has_next() else "",
+        "previous": href(page.number - 1) if page.has_previous() else "",
+        "next": href(page.number + 1) if page.has_next() else "",
         "links": [
-            (n, _page_href(base_url, n, sort) if n != paginator.ELLIPSIS else "")
+            (n, href(n) if n != paginator.ELLIPSIS else "")
             for n in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
         ],
     }
@@ -112,18 +149,26 @@ def _pagination(page, base_url: str, sort: str) -> dict | None:
 @require_GET
 def question_detail(request, slug: str, number: int):
     """A question's page: its form, then its top-level threads paged and sorted (?page, ?sort),
-    or one thread in full (?thread=ID)."""
+    or one thread in full (?thread=ID), or its comments matching ?objective=N and/or
+    ?stakeholder=TYPE, paged, oldest first."""
+    objective_number, stakeholder_type, filter_errors = _comment_filters(request.GET)
     page = selectors.question_page(
         slug=slug,
         number=number,
         page_number=request.GET.get("page"),
         sort=request.GET.get("sort"),
         thread_id=request.GET.get("thread"),
+        objective_number=objective_number,
+        stakeholder_type=stakeholder_type,
         viewer=request.user,
     )
     consultation = page.consultation
     page_messages, confirmation = notices.split_messages(request, page)
     base_url = selectors.question_url(page.question)
+    if page.filtered:
+        params = page.filters.params
+    else:
+        params = [("sort", page.sort)] * (page.sort != selectors.SORTS[0])
     return render(
         request,
         "consultations/question_detail.html",
@@ -133,7 +178,9 @@ def question_detail(request, slug: str, number: int):
             "question": page.question,
             "stats": page.block,
             "question_url": base_url,
-            "pagination": _pagination(page.page, base_url, page.sort),
+            "pagination": _pagination(page.page, base_url, params),
+            "filter_errors": filter_errors,
+            "stakeholder_types": StakeholderType.choices,
             "sorts": [
                 ("oldest", _("Oldest first")),
                 ("newest", _("Newest first")),

@@ -5,11 +5,13 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from axe_playwright_python.sync_playwright import Axe
+from django.db.models import Count
+from django.test import override_settings
 from playwright.sync_api import expect
 
 from accounts.models import User
 from consultations import services
-from consultations.models import Comment, Question
+from consultations.models import Comment, Objective, Question
 from tests.conftest import create_consultation, create_user
 from tests.e2e.conftest import PHONE, focused, long_body, record_axe
 
@@ -57,6 +59,29 @@ def _search_results(page, demo) -> None:
     expect(page.locator("mark").first).to_be_visible()  # a highlighted match
 
 
+def _filtered(url: str):
+    """A page of comments filtered by the objective most used on the demo's question 1, in pages
+    of two (so the page links are checked too), with the filter form, the summary and "View in
+    thread"."""
+
+    def visit(page, demo) -> None:
+        objective = (
+            Objective.objects.filter(
+                comments__question__consultation=demo,
+                comments__question__number=1,
+                comments__status=Comment.Status.PUBLISHED,
+            )
+            .annotate(n=Count("comments"))
+            .order_by("-n")
+            .first()
+        )
+        with override_settings(COMMENTS_PER_FILTERED_PAGE=2):
+            page.goto(url.format(demo=demo.get_absolute_url()) + f"?objective={objective.number}")
+        expect(page.get_by_role("navigation", name="Pages of matching comments")).to_be_visible()
+
+    return visit
+
+
 # page name -> (who is logged in, how to get there)
 PAGES = {
     "home": (None, lambda page, demo: page.goto("/")),
@@ -70,6 +95,8 @@ PAGES = {
     "question page (visitor)": (None, lambda page, demo: page.goto(_question_url(demo))),
     "question page (participant)": (STAKEHOLDER, lambda p, demo: p.goto(_question_url(demo))),
     "search results": (None, _search_results),
+    "consultation filtered": (None, _filtered("{demo}")),
+    "question page filtered": (STAKEHOLDER, _filtered("{demo}questions/1/")),
 }
 
 

@@ -136,7 +136,7 @@ def test_objective_filter_narrows_and_leads_back_into_the_thread(page, question,
     page.locator("#objective-filter").select_option("8")
     page.locator("form.filter-form button[type=submit]").click()
 
-    expect(page).to_have_url(re.compile(r"\?objective=8#questions$"))
+    expect(page).to_have_url(re.compile(r"\?objective=8&stakeholder=#questions$"))
     expect(page.locator("article.comment")).to_have_count(2)
     expect(thread_item(page, tagged.pk)).to_have_count(1)
     expect(thread_item(page, untagged.pk)).to_have_count(0)
