@@ -18,9 +18,12 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         profile = getattr(self, "profile", None)
-        if profile is not None and profile.display_name:
-            return profile.display_name
-        return self.get_full_name() or self.username
+        return public_name(
+            profile.display_name if profile is not None else "",
+            self.first_name,
+            self.last_name,
+            self.username,
+        )
 
     @property
     def organisation(self) -> str:
@@ -37,6 +40,12 @@ class User(AbstractUser):
     def stakeholder_short_label(self) -> str:
         profile = getattr(self, "profile", None)
         return profile.stakeholder_short_label if profile is not None else ""
+
+
+def public_name(display_name: str | None, first_name: str, last_name: str, username: str) -> str:
+    """The name shown for a user: their profile's display name, else their full name, else their
+    username. For rows read without the model (pages, exports) as for User.display_name."""
+    return display_name or f"{first_name} {last_name}".strip() or username
 
 
 def user_display(user) -> str:

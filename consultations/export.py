@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import StakeholderType
+from accounts.models import StakeholderType, public_name
 
 from .models import Attachment, Comment, Consultation, ModerationAction, ModerationReason
 
@@ -298,8 +298,7 @@ def _row_chunks(
             question = questions.get(question_number)
             if question is None:
                 question = questions[question_number] = _neutralise(question_text)
-            # User.display_name, from the joined columns.
-            name = display_name or f"{first_name} {last_name}".strip() or username
+            name = public_name(display_name, first_name, last_name, username)
             if name[:1] in starts:
                 name = "'" + name
             if organisation is None:

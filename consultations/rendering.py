@@ -6,7 +6,7 @@ language and stored beside it (CommentFragment): on write (`store_fragments`, af
 of a post, edit, hide, restore or delete) and, for anything that changed some other way (the
 author's name, the consultation's address, a new release of the markup), when a page finds the
 stored fragment's `source` out of date (`attach_fragments`). A page then fetches each comment's
-fragment with the comment (`with_fragments`, the same query) and `thread_html` assembles the
+fragment with the comment (`shown_rows`, the same query) and `thread_html` assembles the
 thread around them with the viewer's actions, from the flags the selectors computed, in plain
 Python: no template pass per comment. The markup is the one the thread template used to make.
 """
@@ -19,13 +19,16 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F, FilteredRelation, Q, QuerySet, prefetch_related_objects
+from django.db.models import CharField, FilteredRelation, Q, QuerySet
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
+
+from accounts.models import User, public_name
 
 from .models import Comment, CommentFragment, Consultation, Objective
 
@@ -52,14 +55,137 @@ def _digest(*parts: str) -> str:
 # --- Fetching and refreshing fragments -------------------------------------------------------
 
 
-def with_fragments(comments: QuerySet) -> QuerySet:
-    """The comments with their stored fragment in the active language, in the same query
-    (`fragment_source`, `fragment_html`; None when none is stored)."""
+class ShownComment:
+    """A comment as a thread page reads it: the columns the thread and the viewer's flags need
+    and its stored fragment, from one row, without model instances (a Comment with its author
+    and profile costs ten times the row); its author's public name, organisation and type come
+    from one query for all the page's authors (`shown`). Quacks like a Comment where pages and
+    permissions look: pk, status, author_id, level, the tree columns, `question` (set by the
+    selectors), is_visible, anchor."""
+
+    __slots__ = (
+        "pk",
+        "question_id",
+        "parent_id",
+        "author_id",
+        "status",
+        "level",
+        "tree_id",
+        "lft",
+        "rght",
+        "changed",
+        "fragment_source",
+        "fragment_html",
+        "parent_author_id",
+        "author_name",
+        "author_organisation",
+        "author_type",
+        "parent_name",
+        "question",
+        "reply_to_name",
+        "fragment",
+        "flags",
+    )
+
+    def __init__(self, row: tuple) -> None:
+        (
+            self.pk,
+            self.question_id,
+            self.parent_id,
+            self.author_id,
+            self.status,
+            self.level,
+            self.tree_id,
+            self.lft,
+            self.rght,
+            self.changed,
+            self.fragment_source,
+            self.fragment_html,
+            *parent_author,
+        ) = row
+        self.parent_author_id = parent_author[0] if parent_author else None
+        self.author_name = self.author_organisation = self.author_type = ""
+        self.parent_name = self.reply_to_name = ""
+        self.question = self.fragment = self.flags = None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.status == Comment.Status.HIDDEN
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == Comment.Status.DELETED
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status == Comment.Status.PUBLISHED
+
+    @property
+    def anchor(self) -> str:
+        return f"comment-{self.pk}"
+
+    def __repr__(self) -> str:
+        return f"<ShownComment {self.pk}>"
+
+
+def shown_rows(comments: QuerySet, *, parent_names: bool = False) -> QuerySet:
+    """The rows ShownComment reads, with each comment's stored fragment in the active language
+    joined (None when none is stored); with parent_names, the author of the comment each one
+    answers too (for lists where the parent is rarely among the rows). Order and slice it, then
+    give its rows to `shown`."""
+    fields = [
+        "pk",
+        "question_id",
+        "parent_id",
+        "author_id",
+        "status",
+        "level",
+        "tree_id",
+        "lft",
+        "rght",
+        # As text, as the database writes it: compared, never computed with.
+        "changed",
+        "page_fragment__source",
+        "page_fragment__html",
+    ]
+    if parent_names:
+        fields.append("parent__author_id")
     return comments.annotate(
         page_fragment=FilteredRelation("fragments", condition=Q(fragments__language=_language())),
-        fragment_source=F("page_fragment__source"),
-        fragment_html=F("page_fragment__html"),
-    )
+        changed=Cast("updated_at", CharField()),
+    ).values_list(*fields)
+
+
+def shown(rows) -> list[ShownComment]:
+    """The comments of these rows, with their authors' (and parents' authors') names, in one
+    query more when there are any."""
+    comments = [ShownComment(row) for row in rows]
+    ids = {c.author_id for c in comments} | {
+        c.parent_author_id for c in comments if c.parent_author_id is not None
+    }
+    if not ids:
+        return comments
+    authors = {
+        pk: (public_name(display_name, first, last, username), organisation or "", kind or "")
+        for pk, display_name, first, last, username, organisation, kind in User.objects.filter(
+            pk__in=ids
+        ).values_list(
+            "pk",
+            "profile__display_name",
+            "first_name",
+            "last_name",
+            "username",
+            "profile__organisation",
+            "profile__stakeholder_type",
+        )
+    }
+    for comment in comments:
+        comment.author_name, comment.author_organisation, comment.author_type = authors[
+            comment.author_id
+        ]
+        if comment.parent_author_id is not None:
+            comment.parent_name = authors[comment.parent_author_id][0]
+    return comments
 
 
 def page_key(consultation: Consultation, objectives: Iterable[Objective]) -> str:
@@ -77,36 +203,31 @@ def page_key(consultation: Consultation, objectives: Iterable[Objective]) -> str
     )
 
 
-def _author_key(user) -> str:
-    profile = getattr(user, "profile", None)
-    if profile is None:
-        return _digest(user.display_name)
-    return _digest(profile.display_name, profile.organisation, profile.stakeholder_type)
-
-
-def fragment_source(comment: Comment, key: str, author_keys: dict[int, str]) -> str:
+def fragment_source(comment: ShownComment, key: str, author_keys: dict[int, str]) -> str:
     """The fingerprint a comment's stored fragment must carry to be current. Its status and
     last change are written out (a hidden comment never shows a stale body); updated_at moves
-    on every change the services make, attachments and objective tags included."""
+    on every change the services make, attachments and objective tags included; the author's
+    shown name, organisation and type are digested."""
     author = author_keys.get(comment.author_id)
     if author is None:
-        author = author_keys[comment.author_id] = _author_key(comment.author)
-    return f"{key}.{comment.status}.{comment.updated_at.isoformat()}.{author}"
+        author = author_keys[comment.author_id] = _digest(
+            comment.author_name, comment.author_organisation, comment.author_type
+        )
+    return f"{key}.{comment.status}.{comment.changed}.{author}"
 
 
 def attach_fragments(
-    comments: list[Comment], *, consultation: Consultation, objectives: Iterable[Objective]
+    comments: list[ShownComment], *, consultation: Consultation, objectives: Iterable[Objective]
 ) -> None:
     """Give each comment its `fragment` (the stored HTML, split at the slots), rendering and
-    storing those missing or out of date, in two queries more whatever their number. Comments
-    fetched without `with_fragments` are all rendered."""
+    storing those missing or out of date in four queries more, whatever their number."""
     key = page_key(consultation, objectives)
     author_keys: dict[int, str] = {}
     stale = []
     for comment in comments:
         source = fragment_source(comment, key, author_keys)
-        html = getattr(comment, "fragment_html", None)
-        if html is not None and getattr(comment, "fragment_source", None) == source:
+        html = comment.fragment_html
+        if html is not None and comment.fragment_source == source:
             comment.fragment = html.split(SLOT)
         else:
             comment.fragment_source = source
@@ -116,26 +237,35 @@ def attach_fragments(
         _store(stale)
 
 
-def _render(comments: list[Comment], *, consultation: Consultation) -> None:
-    """One template pass for all of them; their objectives and files in two queries."""
-    prefetch_related_objects(comments, "objectives", "attachments")
+def _render(comments: list[ShownComment], *, consultation: Consultation) -> None:
+    """One template pass over the comments as models, read again in full with their authors,
+    objectives and files (three queries)."""
+    full = {
+        c.pk: c
+        for c in Comment.objects.filter(pk__in=[c.pk for c in comments])
+        .select_related("author__profile")
+        .prefetch_related("objectives", "attachments")
+    }
+    ordered = [full[c.pk] for c in comments if c.pk in full]
     html = render_to_string(
         FRAGMENT_TEMPLATE,
         {
-            "comments": comments,
+            "comments": ordered,
             "consultation": consultation,
             "consultation_url": consultation.get_absolute_url(),
         },
     )
-    pieces = html.split(NEXT)
-    if len(pieces) != len(comments):  # a marker inside a body: the sanitiser would have to fail
+    pieces = html.split(NEXT) if ordered else []
+    if len(pieces) != len(ordered):  # a marker inside a body: the sanitiser would have to fail
         raise ValueError("comment fragments do not split into one per comment")
-    for comment, piece in zip(comments, pieces, strict=True):
-        comment.fragment_html = piece.strip()
-        comment.fragment = comment.fragment_html.split(SLOT)
+    made = {model.pk: piece.strip() for model, piece in zip(ordered, pieces, strict=True)}
+    for comment in comments:
+        # A comment gone since its row was read (deleted with its question): an empty article.
+        comment.fragment_html = made.get(comment.pk)
+        comment.fragment = (comment.fragment_html or SLOT * 2).split(SLOT)
 
 
-def _store(comments: list[Comment]) -> None:
+def _store(comments: list[ShownComment]) -> None:
     """Keep the fragments for the next page. A page that cannot write (a locked or read-only
     database) still shows them: they are made again next time."""
     language = _language()
@@ -144,6 +274,7 @@ def _store(comments: list[Comment]) -> None:
             comment_id=c.pk, language=language, source=c.fragment_source, html=c.fragment_html
         )
         for c in comments
+        if c.fragment_html is not None
     ]
     try:
         with transaction.atomic():
@@ -163,22 +294,23 @@ def store_fragments(comment_ids: Iterable[int]) -> None:
     ids = list(comment_ids)
     if not ids:
         return
-    comments = list(
-        Comment.objects.filter(pk__in=ids).select_related(
-            "author__profile", "question__consultation"
-        )
+    consultations = {
+        c.pk: c for c in Consultation.objects.filter(questions__comments__pk__in=ids).distinct()
+    }
+    questions = dict(
+        Comment.objects.filter(pk__in=ids).values_list("pk", "question__consultation_id")
     )
-    by_consultation: dict[int, list[Comment]] = {}
-    for comment in comments:
-        by_consultation.setdefault(comment.question.consultation_id, []).append(comment)
     objectives = list(Objective.objects.all())
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            for group in by_consultation.values():
-                consultation = group[0].question.consultation
-                for comment in group:
-                    comment.fragment_html = comment.fragment_source = None
-                attach_fragments(group, consultation=consultation, objectives=objectives)
+            by_consultation: dict[int, list[ShownComment]] = {}
+            for comment in shown(shown_rows(Comment.objects.filter(pk__in=ids))):
+                comment.fragment_html = None  # made again, whatever is stored
+                by_consultation.setdefault(questions[comment.pk], []).append(comment)
+            for consultation_id, group in by_consultation.items():
+                attach_fragments(
+                    group, consultation=consultations[consultation_id], objectives=objectives
+                )
 
 
 def store_fragments_on_commit(comment: Comment) -> None:
@@ -257,10 +389,97 @@ def _labels(language: str) -> dict[str, str]:
         }
 
 
-def _url_pattern(name: str, **kwargs) -> tuple[str, str]:
-    """A URL with a comment's pk as its variable part: (before, after)."""
-    before, _sep, after = reverse(name, kwargs={**kwargs, "pk": _PK}).partition(str(_PK))
-    return before, after
+def _url_pattern(name: str, **kwargs) -> str:
+    """A URL with "{pk}" for a comment's pk, for str.format: one reverse() per page, not per
+    comment (URLs here hold no braces)."""
+    return reverse(name, kwargs={**kwargs, "pk": _PK}).replace(str(_PK), "{pk}")
+
+
+def _braces(text: str) -> str:
+    """Text as a literal inside a str.format template."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+class _Actions:
+    """The viewer's actions under each comment, as str.format templates with {pk} and {name}
+    (the author's escaped name), one per kind of comment met on the page: a thread's actions
+    differ only by the flags, the comment being the viewer's own, and the two values."""
+
+    def __init__(self, *, labels, consultation, question, viewer, filtered: bool) -> None:
+        self.labels = {name: _braces(text) for name, text in labels.items()}
+        comment_url = reverse(
+            "consultations:comment",
+            kwargs={"slug": consultation.slug, "number": question.number},
+        )
+        login = reverse("account_login")
+        self.reply_url = _braces(comment_url) + "?parent={pk}"
+        self.login_url = f"{_braces(login)}?next={_braces(escape(quote(comment_url, safe='/')))}"
+        self.login_url += "%3Fparent%3D{pk}"
+        self.urls = {
+            name: _url_pattern(f"consultations:{name}")
+            for name in ("permalink", "edit", "delete", "report", "moderate")
+        }
+        self.anonymous_may_log_in = not viewer.is_authenticated and consultation.is_open
+        self.filtered = filtered
+        self.templates: dict[tuple, str] = {}
+
+    def template(self, flags, *, own: bool, shown: bool) -> str:
+        key = (flags, own, shown)
+        template = self.templates.get(key)
+        if template is None:
+            template = self.templates[key] = self._make(flags, own=own, shown=shown)
+        return template
+
+    def _make(self, flags, *, own: bool, shown: bool) -> str:
+        labels, urls = self.labels, self.urls
+
+        def link(url: str, label: str, hint: str) -> str:
+            hidden = f'<span class="visually-hidden"> {hint}</span>'
+            return f'<a href="{url}">{labels[label]}{hidden}</a>'
+
+        moderate = (
+            link(urls["moderate"], "moderate", labels["comment_pk"].replace("%(pk)s", "{pk}"))
+            if flags.can_moderate
+            else ""
+        )
+        if not shown:  # hidden or deleted: the moderators' link only
+            return f'<p class="comment__actions">{moderate}</p>' if moderate else ""
+        name = "{name}"
+        actions = []
+        if self.filtered:
+            actions.append(
+                link(urls["permalink"], "view", labels["view_hint"].replace("%(name)s", name))
+            )
+        elif flags.can_reply:
+            actions.append(
+                link(self.reply_url, "reply", labels["to_name"].replace("%(name)s", name))
+            )
+        elif self.anonymous_may_log_in:
+            actions.append(
+                link(self.login_url, "login_reply", labels["to_name"].replace("%(name)s", name))
+            )
+        if flags.can_edit:
+            whose = (
+                labels["your_comment"]
+                if own
+                else labels["the_comment_by"].replace("%(name)s", name)
+            )
+            actions.append(link(urls["edit"], "edit", whose))
+        if flags.can_delete:
+            actions.append(link(urls["delete"], "delete", labels["your_comment"]))
+        if flags.already_reported:
+            hint = labels["you_reported"].replace("%(name)s", name)
+            actions.append(
+                f'<span class="comment__reported">{labels["reported"]}<span '
+                f'class="visually-hidden"> {hint}</span></span>'
+            )
+        elif flags.can_report:
+            actions.append(
+                link(urls["report"], "report", labels["the_comment_by"].replace("%(name)s", name))
+            )
+        if moderate:
+            actions.append(moderate)
+        return f'<p class="comment__actions">{chr(10).join(actions)}</p>'
 
 
 def thread_html(
@@ -276,126 +495,76 @@ def thread_html(
     comment) as nested ordered lists; with `filtered`, a flat list whose dates and links lead
     to each comment's place in its thread."""
     labels = _labels(_language())
-    comment_url = reverse(
-        "consultations:comment", kwargs={"slug": consultation.slug, "number": question.number}
+    actions = _Actions(
+        labels=labels,
+        consultation=consultation,
+        question=question,
+        viewer=viewer,
+        filtered=filtered,
     )
-    login_next = (
-        f"{reverse('account_login')}?next={escape(quote(comment_url, safe='/'))}%3Fparent%3D"
-    )
-    permalink = _url_pattern("consultations:permalink")
-    edit = _url_pattern("consultations:edit")
-    delete = _url_pattern("consultations:delete")
-    report = _url_pattern("consultations:report")
-    moderate = _url_pattern("consultations:moderate")
-    anonymous_may_log_in = not viewer.is_authenticated and consultation.is_open
+    permalink = actions.urls["permalink"]
+    in_reply_to = labels["in_reply_to"]
     viewer_pk = viewer.pk
+    confirmed = confirmation.comment_id if confirmation is not None else None
     names: dict[int, str] = {}
-    hidden, deleted = Comment.Status.HIDDEN, Comment.Status.DELETED
+    published, hidden = Comment.Status.PUBLISHED, Comment.Status.HIDDEN
+    classes = {
+        (False, False): "comment",
+        (False, True): "comment comment--reply",
+        (True, False): "comment comment--hidden",
+        (True, True): "comment comment--hidden comment--reply",
+    }
 
+    reply_to: dict[str, str] = {"": ""}
     out = []
     append = out.append
     for index, item in enumerate(items):
         c = item.comment
         pk = c.pk
-        if item.new_level:
-            if index == 0:
-                label = labels["thread"] % {"number": question.number}
-                append(f'<ol class="thread" aria-label="{label}"><li class="thread__item">')
-            else:
-                append('<ol class="replies"><li class="thread__item">')
+        if not item.new_level:
+            opening = '</li><li class="thread__item">'
+        elif index:
+            opening = '<ol class="replies"><li class="thread__item">'
         else:
-            append('</li><li class="thread__item">')
+            label = labels["thread"] % {"number": question.number}
+            opening = f'<ol class="thread" aria-label="{label}"><li class="thread__item">'
         status = c.status
-        classes = "comment"
-        if status == hidden:
-            classes += " comment--hidden"
-        if c.level:
-            classes += " comment--reply"
-        append(f'<article class="{classes}" id="comment-{pk}" aria-labelledby="comment-{pk}-by">')
-        flags = c.flags
-        moderate_link = (
-            f'<a href="{moderate[0]}{pk}{moderate[1]}">{labels["moderate"]}'
-            f'<span class="visually-hidden"> {labels["comment_pk"] % {"pk": pk}}</span></a>'
-            if flags.can_moderate
-            else ""
+        article = (
+            f'{opening}<article class="{classes[status == hidden, c.level > 0]}" '
+            f'id="comment-{pk}" aria-labelledby="comment-{pk}-by">'
         )
-        if status == hidden or status == deleted:
-            append(c.fragment[0])
-            if moderate_link:
-                append(f'<p class="comment__actions">{moderate_link}</p>')
+        if status != published:
+            template = actions.template(c.flags, own=False, shown=False)
+            append(f"{article}{c.fragment[0]}{template.format(pk=pk)}</article>")
         else:
             name = names.get(c.author_id)
             if name is None:
-                name = names[c.author_id] = escape(c.author.display_name)
-            if confirmation is not None and confirmation.comment_id == pk:
-                append(
+                name = names[c.author_id] = escape(c.author_name)
+            to = reply_to.get(c.reply_to_name)
+            if to is None:
+                to = in_reply_to % {"name": escape(c.reply_to_name)}
+                to = reply_to[c.reply_to_name] = f'<p class="comment__reply-to">{to}</p>'
+            if pk == confirmed:
+                article += (
                     '<p class="message message--success comment__confirmation" role="status">'
                     f"{escape(confirmation.message)}</p>"
                 )
             head, middle, tail = c.fragment
-            href = f"{permalink[0]}{pk}{permalink[1]}" if filtered else f"#comment-{pk}"
-            append(head)
-            append(href)
-            append(middle)
-            if c.reply_to_name:
-                to = labels["in_reply_to"] % {"name": escape(c.reply_to_name)}
-                append(f'<p class="comment__reply-to">{to}</p>')
-            append(tail)
-            actions = []
-            if filtered:
-                actions.append(
-                    f'<a href="{href}">{labels["view"]}<span class="visually-hidden"> '
-                    f"{labels['view_hint'] % {'name': name}}</span></a>"
-                )
-            elif flags.can_reply:
-                actions.append(
-                    f'<a href="{comment_url}?parent={pk}">{labels["reply"]}<span '
-                    f'class="visually-hidden"> {labels["to_name"] % {"name": name}}</span></a>'
-                )
-            elif anonymous_may_log_in:
-                actions.append(
-                    f'<a href="{login_next}{pk}">{labels["login_reply"]}<span '
-                    f'class="visually-hidden"> {labels["to_name"] % {"name": name}}</span></a>'
-                )
-            if flags.can_edit:
-                whose = (
-                    labels["your_comment"]
-                    if c.author_id == viewer_pk
-                    else labels["the_comment_by"] % {"name": name}
-                )
-                actions.append(
-                    f'<a href="{edit[0]}{pk}{edit[1]}">{labels["edit"]}'
-                    f'<span class="visually-hidden"> {whose}</span></a>'
-                )
-            if flags.can_delete:
-                actions.append(
-                    f'<a href="{delete[0]}{pk}{delete[1]}">{labels["delete"]}'
-                    f'<span class="visually-hidden"> {labels["your_comment"]}</span></a>'
-                )
-            if flags.already_reported:
-                actions.append(
-                    f'<span class="comment__reported">{labels["reported"]}<span '
-                    f'class="visually-hidden"> {labels["you_reported"] % {"name": name}}'
-                    "</span></span>"
-                )
-            elif flags.can_report:
-                actions.append(
-                    f'<a href="{report[0]}{pk}{report[1]}">{labels["report"]}<span '
-                    f'class="visually-hidden"> {labels["the_comment_by"] % {"name": name}}'
-                    "</span></a>"
-                )
-            if moderate_link:
-                actions.append(moderate_link)
-            append(f'<p class="comment__actions">{chr(10).join(actions)}</p>')
-        append("</article>")
-        for depth in range(1, len(item.closed_levels) + 1):
-            append("</li></ol>")
-            if item.more and depth == c.level:
-                more = ngettext(
-                    "Show %(counter)s more reply", "Show %(counter)s more replies", item.more
-                ) % {"counter": item.more}
-                append(
-                    f'<p class="thread__more"><a href="{escape(item.more_url)}" '
-                    f"data-thread-more>{more}</a></p>"
-                )
+            href = permalink.format(pk=pk) if filtered else f"#comment-{pk}"
+            template = actions.template(c.flags, own=c.author_id == viewer_pk, shown=True)
+            append(
+                f"{article}{head}{href}{middle}{to}{tail}"
+                f"{template.format(pk=pk, name=name)}</article>"
+            )
+        if item.closed_levels:
+            for depth in range(1, len(item.closed_levels) + 1):
+                append("</li></ol>")
+                if item.more and depth == c.level:
+                    more = ngettext(
+                        "Show %(counter)s more reply", "Show %(counter)s more replies", item.more
+                    ) % {"counter": item.more}
+                    append(
+                        f'<p class="thread__more"><a href="{escape(item.more_url)}" '
+                        f"data-thread-more>{more}</a></p>"
+                    )
     return mark_safe("".join(out))  # noqa: S308 - escaped above, fragments by their template

@@ -14,6 +14,7 @@ from accounts.models import StakeholderType, User
 
 from . import permissions, rendering
 from .models import Comment, Consultation, ModerationReason, Objective, Question, Report
+from .rendering import ShownComment
 
 
 @dataclass
@@ -24,7 +25,7 @@ class ThreadItem:
     closed_levels: how many nested lists close after it.
     """
 
-    comment: Comment
+    comment: ShownComment
     new_level: bool
     closed_levels: range
     # On the last shown comment of a thread cut short: the replies left out, and where to read
@@ -126,7 +127,7 @@ def all_objectives() -> list[Objective]:
     return list(Objective.objects.all())
 
 
-def thread_items(comments: list[Comment]) -> list[ThreadItem]:
+def thread_items(comments: list[ShownComment]) -> list[ThreadItem]:
     """Turn comments in tree order into open/close markers (the shape of mptt's tree_info)."""
     items = []
     base = comments[0].level if comments else 0
@@ -144,7 +145,7 @@ def thread_items(comments: list[Comment]) -> list[ThreadItem]:
     return items
 
 
-def _flat_items(comments: list[Comment]) -> list[ThreadItem]:
+def _flat_items(comments: list[ShownComment]) -> list[ThreadItem]:
     return [
         ThreadItem(comment=c, new_level=i == 0, closed_levels=range(int(i == len(comments) - 1)))
         for i, c in enumerate(comments)
@@ -167,22 +168,19 @@ def _filtered_page(comments, *, page_number, count: int | None = None) -> Page:
     Pages out of range give the nearest (Paginator.get_page)."""
     # Counted before the joins below, which a COUNT does not need (or by the caller already).
     count = comments.count() if count is None else count
-    comments = (
-        comments.select_related("author__profile")
-        # "In reply to <name>": the parent is rarely among the matches; read its author's name
-        # in the same query rather than fetching the parents.
-        .annotate(parent_name=F("parent__author__profile__display_name"))
+    # "In reply to <name>": the parent is rarely among the matches; its author's name comes in
+    # the same query rather than by fetching the parents.
+    paginator = Paginator(
+        rendering.shown_rows(comments, parent_names=True), settings.COMMENTS_PER_FILTERED_PAGE
     )
-    comments = rendering.with_fragments(comments)
-    paginator = Paginator(comments, settings.COMMENTS_PER_FILTERED_PAGE)
     paginator.count = count  # Paginator.count is a cached_property: set, it is not queried
     page = paginator.get_page(page_number)
-    page.object_list = list(page.object_list)
+    page.object_list = rendering.shown(page.object_list)
     return page
 
 
 def _prepare_filtered(
-    comments: list[Comment], *, consultation, questions, objectives, viewer
+    comments: list[ShownComment], *, consultation, questions, objectives, viewer
 ) -> None:
     _prepare(
         comments,
@@ -193,7 +191,7 @@ def _prepare_filtered(
         by_id={},
     )
     for comment in comments:
-        comment.reply_to_name = comment.parent_name or ""
+        comment.reply_to_name = comment.parent_name
 
 
 def _filtered_consultation_page(
@@ -222,7 +220,7 @@ def _filtered_consultation_page(
         objectives=objectives,
         viewer=viewer,
     )
-    grouped: dict[int, list[Comment]] = {}
+    grouped: dict[int, list[ShownComment]] = {}
     for comment in comments:
         grouped.setdefault(comment.question_id, []).append(comment)
     blocks = [
@@ -291,10 +289,8 @@ def consultation_page(
             )
             .filter(position__lte=settings.REPLIES_SHOWN + 1)
         )
-    comments = list(
-        rendering.with_fragments(comments.select_related("author__profile")).order_by(
-            "question__number", "tree_id", "lft"
-        )
+    comments = rendering.shown(
+        rendering.shown_rows(comments).order_by("question__number", "tree_id", "lft")
     )
 
     # Whole trees, or each cut after a prefix of its tree order: every parent is on the page.
@@ -306,7 +302,7 @@ def consultation_page(
         viewer=viewer,
     )
 
-    grouped: dict[int, list[Comment]] = {q.pk: [] for q in questions}
+    grouped: dict[int, list[ShownComment]] = {q.pk: [] for q in questions}
     for comment in comments:
         grouped[comment.question_id].append(comment)
     for question_id, question_comments in grouped.items():
@@ -384,7 +380,7 @@ def _add_question_stats(blocks: list[QuestionBlock]) -> None:
             block.thread_count = row["threads"]
 
 
-def _thread_comments(trees: Q, *, replies_shown: int | None = None) -> list[Comment]:
+def _thread_comments(trees: Q, *, replies_shown: int | None = None) -> list[ShownComment]:
     """The comments of some trees in tree order; with replies_shown, each root and only its
     first replies (a window over each tree, so one query whatever the threads' sizes)."""
     comments = Comment.objects.filter(trees)
@@ -392,21 +388,17 @@ def _thread_comments(trees: Q, *, replies_shown: int | None = None) -> list[Comm
         comments = comments.annotate(
             position=Window(RowNumber(), partition_by=[F("tree_id")], order_by=F("lft").asc())
         ).filter(position__lte=replies_shown + 1)
-    return list(
-        rendering.with_fragments(comments.select_related("author__profile")).order_by(
-            "tree_id", "lft"
-        )
-    )
+    return rendering.shown(rendering.shown_rows(comments).order_by("tree_id", "lft"))
 
 
 def _prepare(
-    comments: list[Comment],
+    comments: list[ShownComment],
     *,
     consultation,
     questions: list[Question],
     objectives: list[Objective],
     viewer,
-    by_id: dict[int, Comment] | None = None,
+    by_id: dict[int, ShownComment] | None = None,
 ) -> None:
     """Reply-to names (from `by_id`, the comments and any parents fetched beside them; by
     default the comments themselves, as when each thread is cut after a prefix of its tree
@@ -418,13 +410,13 @@ def _prepare(
         question.consultation = consultation
     for comment in comments:
         parent = by_id.get(comment.parent_id)
-        comment.reply_to_name = parent.author.display_name if parent is not None else ""
+        comment.reply_to_name = parent.author_name if parent is not None else ""
         comment.question = questions_by_id[comment.question_id]
     rendering.attach_fragments(comments, consultation=consultation, objectives=objectives)
     attach_flags(comments, viewer=viewer, consultation=consultation)
 
 
-def _items_with_more(comments: list[Comment]) -> list[ThreadItem]:
+def _items_with_more(comments: list[ShownComment]) -> list[ThreadItem]:
     """thread_items, with "Show N more replies" on the last shown comment of each thread cut
     short (a root's descendants are (rght - lft - 1) / 2, whatever is shown)."""
     items = thread_items(comments)
@@ -567,7 +559,7 @@ def comment_location(pk: int) -> str:
     return f"{url}?page={number}#{comment.anchor}" if number > 1 else f"{url}#{comment.anchor}"
 
 
-def attach_flags(comments: list[Comment], *, viewer, consultation: Consultation) -> None:
+def attach_flags(comments: list[ShownComment], *, viewer, consultation: Consultation) -> None:
     """Set each comment's `flags` for the viewer, in at most one query (their reports) beyond
     the user's own facts, which permissions caches on the user object. The comments' questions
     must be loaded already, with this consultation."""

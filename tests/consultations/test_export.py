@@ -26,7 +26,7 @@ from consultations.export import (
     iter_csv,
     write_csv,
 )
-from consultations.management.commands.benchmark_export import Command as BenchmarkExport
+from consultations.management.benchmarking import populate_bulk
 from consultations.models import Attachment, Comment, Question
 
 pytestmark = pytest.mark.django_db
@@ -443,10 +443,9 @@ def test_objectives_and_files_stay_with_their_rows_across_chunks(
 
 def test_peak_memory_does_not_grow_with_the_number_of_comments(consultation, monkeypatch):
     monkeypatch.setattr(export, "CHUNK_SIZE", 100)
-    benchmark = BenchmarkExport()
 
     def peak(count):
-        exported = benchmark._populate(count)
+        exported = populate_bulk(count)
         tracemalloc.start()
         try:
             for _ in iter_csv(exported, base_url=BASE_URL):
