@@ -4,7 +4,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
@@ -66,12 +67,8 @@ class ConsultationQuerySet(models.QuerySet):
         ).order_by("state_rank", F("closes_at").asc(nulls_last=True), "-opens_at")
 
     def with_comment_count(self):
-        return self.annotate(
-            comment_count=Count(
-                "questions__comments",
-                filter=Q(questions__comments__status=Comment.Status.PUBLISHED),
-            )
-        )
+        """Published comments, from the counts each question keeps (Question.comment_count)."""
+        return self.annotate(comment_count=Coalesce(Sum("questions__comment_count"), 0))
 
 
 class Consultation(models.Model):
@@ -153,6 +150,13 @@ class Question(models.Model):
         verbose_name=_("posted by"),
     )
     created_at = models.DateTimeField(_("posted"), default=timezone.now)
+    # Its published comments, their authors, their latest date and its top-level threads (any
+    # status): written by counts.refresh in each write's transaction, so that a page reads them
+    # with the question instead of counting a large question's comments.
+    comment_count = models.PositiveIntegerField(default=0, editable=False)
+    participant_count = models.PositiveIntegerField(default=0, editable=False)
+    latest_comment_at = models.DateTimeField(null=True, blank=True, editable=False)
+    thread_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["consultation", "number"]
@@ -235,7 +239,14 @@ class Comment(MPTTModel):
     # tree, so a write never renumbers other threads.
 
     class Meta:
-        indexes = [models.Index(fields=["question", "tree_id", "lft"], name="comment_thread_order")]
+        indexes = [
+            models.Index(fields=["question", "tree_id", "lft"], name="comment_thread_order"),
+            # A question's top-level threads (level 0: no parent), paged and counted without
+            # reading their replies.
+            models.Index(
+                fields=["question", "tree_id"], condition=Q(level=0), name="comment_question_roots"
+            ),
+        ]
         # A corrupt tree fails loudly. The unique pairs are deferred to the commit because
         # django-mptt shifts lft/rght with UPDATEs that pass through duplicates; SQLite cannot
         # defer them and skips them (check models.W038 is silenced in settings).

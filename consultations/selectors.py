@@ -272,18 +272,17 @@ def consultation_page(
 
     comments = Comment.objects.filter(question__consultation=consultation)
     if not whole:
-        first_roots = (
-            Comment.objects.filter(question__consultation=consultation, parent__isnull=True)
-            .annotate(
-                rank=Window(
-                    RowNumber(), partition_by=[F("question_id")], order_by=F("tree_id").asc()
-                )
+        # Each question's first threads, read from the index of top-level comments: a few
+        # entries per question, whatever the number of threads.
+        first_roots = Q(pk__in=[])
+        for question in questions:
+            first_roots |= Q(
+                tree_id__in=Comment.objects.filter(question=question, level=0)
+                .order_by("tree_id")
+                .values("tree_id")[: settings.THREADS_ON_CONSULTATION_PAGE]
             )
-            .filter(rank__lte=settings.THREADS_ON_CONSULTATION_PAGE)
-            .values("tree_id")
-        )
         comments = (
-            comments.filter(tree_id__in=first_roots)
+            comments.filter(first_roots)
             .annotate(
                 position=Window(RowNumber(), partition_by=[F("tree_id")], order_by=F("lft").asc())
             )
@@ -357,27 +356,14 @@ def question_url(question: Question) -> str:
 
 
 def _add_question_stats(blocks: list[QuestionBlock]) -> None:
-    """Published comments, participants, latest activity and threads per question: one query."""
-    published = Q(status=Comment.Status.PUBLISHED)
-    rows = (
-        Comment.objects.filter(question__in=[b.question for b in blocks])
-        .values("question_id")
-        .annotate(
-            comments=Count("pk", filter=published),
-            people=Count("author_id", filter=published, distinct=True),
-            latest=Max("created_at", filter=published),
-            threads=Count("pk", filter=Q(parent__isnull=True)),
-        )
-        .order_by()
-    )
-    by_question = {row["question_id"]: row for row in rows}
+    """Published comments, participants, latest activity and threads per question, as the
+    writes store them on the question (consultations.counts): no query."""
     for block in blocks:
-        row = by_question.get(block.question.pk)
-        if row is not None:
-            block.comment_count = row["comments"]
-            block.participant_count = row["people"]
-            block.latest_at = row["latest"]
-            block.thread_count = row["threads"]
+        question = block.question
+        block.comment_count = question.comment_count
+        block.participant_count = question.participant_count
+        block.latest_at = question.latest_comment_at
+        block.thread_count = question.thread_count
 
 
 def _thread_comments(trees: Q, *, replies_shown: int | None = None) -> list[ShownComment]:
@@ -440,7 +426,9 @@ def _items_with_more(comments: list[ShownComment]) -> list[ThreadItem]:
 
 def _ordered_roots(question: Question, sort: str):
     """The tree ids of the question's top-level threads in the chosen order."""
-    roots = Comment.objects.filter(question=question, parent__isnull=True)
+    # level=0 rather than parent IS NULL: what the index of top-level comments is built on, and
+    # a condition no planner mistakes for a lookup of the parent column's index.
+    roots = Comment.objects.filter(question=question, level=0)
     if sort == "newest":
         roots = roots.order_by("-tree_id")
     elif sort == "replies":
@@ -506,6 +494,9 @@ def question_page(
         comments = page.object_list
     else:
         paginator = Paginator(_ordered_roots(question, sort), settings.THREADS_PER_PAGE)
+        # The threads as the writes counted them (counts.refresh), rather than a COUNT over a
+        # large question's comments on every page (Paginator.count is a cached_property).
+        paginator.count = question.thread_count
         page = paginator.get_page(page_number)
         tree_ids = list(page.object_list)
         position = {tree_id: index for index, tree_id in enumerate(tree_ids)}
@@ -553,7 +544,7 @@ def comment_location(pk: int) -> str:
         if before - 1 >= settings.REPLIES_SHOWN:  # replies before it, the root aside
             return f"{url}?thread={root.pk}#{comment.anchor}"
     earlier = Comment.objects.filter(
-        question_id=comment.question_id, parent__isnull=True, tree_id__lt=root.tree_id
+        question_id=comment.question_id, level=0, tree_id__lt=root.tree_id
     ).count()
     number = earlier // settings.THREADS_PER_PAGE + 1
     return f"{url}?page={number}#{comment.anchor}" if number > 1 else f"{url}#{comment.anchor}"

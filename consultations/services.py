@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import notifications, permissions, rendering, search
+from . import counts, notifications, permissions, rendering, search
 from .attachments import check_files
 from .models import (
     Attachment,
@@ -267,6 +267,7 @@ def _insert_comment(
     search.index_comment(comment)
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
+    counts.refresh(question.pk)
     rendering.store_fragments_on_commit(comment)
     return comment
 
@@ -318,6 +319,7 @@ def comment_move(*, comment: Comment, new_parent: Comment | None, by, note: str 
         comment=comment,
         note=f"{what}\n{note.strip()}".strip(),
     )
+    counts.refresh(comment.question_id)  # a thread more or fewer
     return comment
 
 
@@ -352,6 +354,7 @@ def comment_hide(*, comment: Comment, by, reason: str, note: str = "") -> Commen
     )
     _log(actor=by, kind=ModerationAction.Kind.HIDE, comment=comment, reason=reason, note=note)
     notifications.comment_hidden(comment=comment, reason=reason)
+    counts.refresh(comment.question_id)
     rendering.store_fragments_on_commit(comment)
     return comment
 
@@ -369,6 +372,7 @@ def comment_restore(*, comment: Comment, by, note: str = "") -> Comment:
     )
     comment.status, comment.hidden_reason, comment.updated_at = Comment.Status.PUBLISHED, "", now
     _log(actor=by, kind=ModerationAction.Kind.RESTORE, comment=comment, note=note)
+    counts.refresh(comment.question_id)
     rendering.store_fragments_on_commit(comment)
     return comment
 
@@ -497,5 +501,6 @@ def comment_delete(*, comment: Comment, by) -> Comment:
     Report.objects.filter(comment=comment, resolution=Report.Resolution.OPEN).update(
         resolution=Report.Resolution.DISMISSED, resolved_at=now
     )
+    counts.refresh(comment.question_id)
     rendering.store_fragments_on_commit(comment)
     return comment

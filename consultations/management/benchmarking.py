@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Profile, StakeholderType, User
+from consultations import counts
 from consultations.models import (
     Attachment,
     Comment,
@@ -86,6 +87,8 @@ def populate(count: int, *, questions: int = 3) -> tuple[Consultation, list[User
         comment.save()
         comment.objectives.set(objectives[: 1 + i % 3])
         previous = comment
+    for question in question_list:
+        counts.refresh(question.pk)  # as the services do with each comment they save
     return consultation, authors
 
 
@@ -240,6 +243,8 @@ def populate_bulk(size: int, *, questions: int = 5) -> Consultation:
         Comment.objects.bulk_create(comments)
         through.objects.bulk_create(tags)
         Attachment.objects.bulk_create(files)
+    for question in question_list:
+        counts.refresh(question.pk)  # as the services do with each comment they save
     # Fresh planner statistics, as autovacuum would gather for committed rows: without them
     # PostgreSQL plans the per-chunk lookups as if the tables were still nearly empty.
     with connection.cursor() as cursor:

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 
-from consultations import services, trees
+from consultations import counts, services, trees
 from consultations.models import Comment, Objective, Question
 from tests.conftest import create_consultation, create_user
 
@@ -197,6 +197,15 @@ def test_many_writers_at_once_keep_every_comment_and_every_tree_intact(question)
     assert sorted(pk for pk, _ in stored) == sorted([root.pk, *posted])
     assert max(Counter(body for _, body in stored).values()) == 1
     assert Comment.objects.filter(parent=None).count() == 1 + WRITERS * PLAN.count("top level")
+    # The counts each write stored on the question are those of the comments (counts.refresh
+    # queued the writers on the question's row).
+    question.refresh_from_db()
+    assert question.comment_count == len(posted) + 1
+    assert question.participant_count == WRITERS
+    assert question.thread_count == 1 + WRITERS * PLAN.count("top level")
+    assert {field: getattr(question, field) for field in counts.EMPTY} == counts.counted(
+        [question.pk]
+    )[question.pk]
 
     # Every tree is intact: by the module under test, by the test's own check, and against
     # django-mptt's rebuild.

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from consultations import counts
 from consultations.models import Comment, Objective, Question
 
 pytestmark = pytest.mark.django_db
@@ -19,14 +20,16 @@ def page(client, url):
     return response.content.decode()
 
 
-def test_home_lists_published_consultations_open_first(client, make_consultation, make_user):
+def test_home_lists_published_consultations_open_first(
+    client, make_consultation, make_user, post_comment
+):
     closed = make_consultation(state="closed", title="Closed review")
     upcoming = make_consultation(state="upcoming", title="Upcoming review")
     open_ = make_consultation(state="open", title="Open review")
     make_consultation(state="open", title="Draft review", is_published=False)
     question = Question.objects.create(consultation=open_, number=1, text="Q?")
     author = make_user()
-    Comment.objects.create(question=question, author=author, body="<p>x</p>")
+    post_comment(question=question, author=author, body="<p>x</p>")
 
     html = page(client, "/")
 
@@ -215,6 +218,7 @@ def _make_comments(question, authors, count):
         comment.save()
         comment.objectives.set([objectives[n] for n in ((4, 10) if i % 2 else (8,))])
         made.append(comment)
+    counts.refresh(question.pk)  # as the services do with each comment they save
     return made
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from consultations import counts
 from consultations.models import Comment
 
 pytestmark = pytest.mark.django_db
@@ -14,10 +15,12 @@ URL = "/consultations/safe-borders/questions/1/"
 
 
 def _roots(question, author, count):
-    return [
+    made = [
         Comment.objects.create(question=question, author=author, body=f"<p>Root {i}</p>")
         for i in range(count)
     ]
+    counts.refresh(question.pk)  # as the services do with each comment they save
+    return made
 
 
 def _replies(root, author, count):
@@ -28,6 +31,7 @@ def _replies(root, author, count):
                 question=root.question, author=author, body=f"<p>Re {i}</p>", parent=root
             )
         )
+    counts.refresh(root.question_id)
     return made
 
 
