@@ -2,7 +2,7 @@
 the question by every write that changes them, in the write's own transaction: pages read them
 with the question, whatever its size, and they are never behind a committed comment."""
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 
 from .models import Comment, Question
@@ -33,7 +33,8 @@ def refresh(question_id: int) -> None:
     that changed them: the question's row lock (PostgreSQL) queues concurrent writers, so each
     counts after the one before has committed, and the last to commit leaves the right counts.
     SQLite has one writer at a time already."""
-    if connection.features.has_select_for_update:
-        list(Question.objects.select_for_update().filter(pk=question_id).values_list("pk"))
-    values = counted([question_id]).get(question_id, EMPTY)
-    Question.objects.filter(pk=question_id).update(**values)
+    with transaction.atomic():  # the writer's own transaction; alone, one of its own
+        if connection.features.has_select_for_update:
+            list(Question.objects.select_for_update().filter(pk=question_id).values_list("pk"))
+        values = counted([question_id]).get(question_id, EMPTY)
+        Question.objects.filter(pk=question_id).update(**values)

@@ -485,7 +485,12 @@ def question_page(
     page = None
     if thread is not None:
         filters = CommentFilters()  # a thread in full is a thread in full
-        comments = _thread_comments(Q(tree_id=thread.tree_id))
+        # A long thread in pages of its replies (each with all of its own), the root on each.
+        page = Paginator(thread_pages(thread), 1).get_page(page_number)
+        ((first, last),) = page.object_list
+        comments = _thread_comments(
+            Q(tree_id=thread.tree_id) & (Q(lft=thread.lft) | Q(lft__range=(first, last)))
+        )
     elif filters.active:
         page = _filtered_page(
             filters.apply(Comment.objects.filter(question=question)).order_by("created_at", "pk"),
@@ -512,7 +517,20 @@ def question_page(
         objectives=objectives,
         viewer=viewer,
     )
-    block.items = _flat_items(comments) if filters.active else _items_with_more(comments)
+    if filters.active:
+        block.items = _flat_items(comments)
+    elif thread is not None:
+        block.items = thread_items(comments)
+        if page.has_next() and block.items:
+            # "Show N more replies" at the end, to the next page (or in place, by threads.js).
+            (_first, last) = page.object_list[0]
+            block.items[-1].more = (thread.rght - 1 - last) // 2
+            block.items[-1].more_url = (
+                f"{question_url(question)}?thread={thread.pk}&page={page.next_page_number()}"
+                f"#{thread.anchor}"
+            )
+    else:
+        block.items = _items_with_more(comments)
     return QuestionPage(
         consultation=consultation,
         question=question,
@@ -523,6 +541,32 @@ def question_page(
         thread=thread,
         filters=filters,
     )
+
+
+def thread_pages(root: Comment) -> list[tuple[int, int]]:
+    """The pages of a thread in full: for each, the (lft, rght) span of the run of the root's
+    direct replies it shows, each with all of its own replies, about THREAD_COMMENTS_PER_PAGE
+    comments a page (a reply is never parted from its replies). One page, and no query, for
+    a thread that fits."""
+    per_page = settings.THREAD_COMMENTS_PER_PAGE
+    if (root.rght - root.lft + 1) // 2 <= per_page:
+        return [(root.lft, root.rght)]
+    pages: list[tuple[int, int]] = []
+    first = last = None
+    size = 1  # the root, on every page
+    replies = Comment.objects.filter(tree_id=root.tree_id, level=1).order_by("lft")
+    for lft, rght in replies.values_list("lft", "rght"):
+        comments = (rght - lft + 1) // 2
+        if first is not None and size + comments > per_page:
+            pages.append((first, last))
+            first, size = None, 1
+        if first is None:
+            first = lft
+        last = rght
+        size += comments
+    if first is not None:
+        pages.append((first, last))
+    return pages or [(root.lft, root.rght)]
 
 
 def comment_location(pk: int) -> str:
@@ -542,7 +586,10 @@ def comment_location(pk: int) -> str:
         root = Comment.objects.get(tree_id=comment.tree_id, parent__isnull=True)
         before = Comment.objects.filter(tree_id=comment.tree_id, lft__lt=comment.lft).count()
         if before - 1 >= settings.REPLIES_SHOWN:  # replies before it, the root aside
-            return f"{url}?thread={root.pk}#{comment.anchor}"
+            spans = enumerate(thread_pages(root), start=1)
+            number = next((n for n, (first, last) in spans if first <= comment.lft <= last), 1)
+            page = f"&page={number}" if number > 1 else ""
+            return f"{url}?thread={root.pk}{page}#{comment.anchor}"
     earlier = Comment.objects.filter(
         question_id=comment.question_id, level=0, tree_id__lt=root.tree_id
     ).count()

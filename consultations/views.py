@@ -167,6 +167,8 @@ def question_detail(request, slug: str, number: int):
     base_url = selectors.question_url(page.question)
     if page.filtered:
         params = page.filters.params
+    elif page.thread is not None:
+        params = [("thread", str(page.thread.pk))]
     else:
         params = [("sort", page.sort)] * (page.sort != selectors.SORTS[0])
     return render(

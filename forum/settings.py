@@ -266,11 +266,13 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 
 # Long consultations: top-level threads per question page, replies shown before "Show N more",
 # threads per question on the consultation page, and the size up to which it shows everything.
 THREADS_PER_PAGE = max(int(os.environ.get("THREADS_PER_PAGE", "20")), 1)
-REPLIES_SHOWN = max(int(os.environ.get("REPLIES_SHOWN", "10")), 1)
+REPLIES_SHOWN = max(int(os.environ.get("REPLIES_SHOWN", "5")), 1)
 THREADS_ON_CONSULTATION_PAGE = max(int(os.environ.get("THREADS_ON_CONSULTATION_PAGE", "3")), 1)
 CONSULTATION_ONE_PAGE_MAX = int(os.environ.get("CONSULTATION_ONE_PAGE_MAX", "50"))
 # Comments per page of a filtered list (by objective or stakeholder type).
 COMMENTS_PER_FILTERED_PAGE = max(int(os.environ.get("COMMENTS_PER_FILTERED_PAGE", "20")), 1)
+# A thread opened in full ("Show N more replies"): its replies in pages of about this many.
+THREAD_COMMENTS_PER_PAGE = max(int(os.environ.get("THREAD_COMMENTS_PER_PAGE", "100")), 2)
 
 # SQLite cannot defer unique constraints; the tree constraints exist on PostgreSQL only.
 # security.W021 asks for HSTS preload, which stays the domain owner's choice (HSTS_PRELOAD).

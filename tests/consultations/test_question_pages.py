@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from consultations import counts
-from consultations.models import Comment
+from consultations.models import Comment, Objective
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +224,88 @@ def test_logging_in_from_a_question_page_comes_back_to_that_page(client, questio
     assert 'href="/accounts/login/?next=/consultations/safe-borders/questions/1/%23question-1"' in (
         html
     )
+
+
+def test_a_long_thread_in_full_comes_in_pages_that_keep_each_reply_with_its_own(
+    client, settings, consultation, question, user, other_user
+):
+    settings.REPLIES_SHOWN = 2
+    settings.THREAD_COMMENTS_PER_PAGE = 5
+    (root,) = _roots(question, user, 1)
+    replies = _replies(root, other_user, 6)
+    # The second reply has three of its own: it and they stay on one page.
+    nested = [
+        Comment.objects.create(
+            question=question, author=user, body=f"<p>Sub {i}</p>", parent=replies[1]
+        )
+        for i in range(3)
+    ]
+    counts.refresh(question.pk)
+    url = f"{URL}?thread={root.pk}"
+    pages = []
+    html = _get(client, url)
+    pages.append(_ids(html))
+    assert 'rel="next"' in html and "Page 1 of 3" in html
+    # The thread's own "Show N more replies" leads on (and threads.js loads it in place).
+    more = re.search(r'<a href="([^"]+)" data-thread-more>Show (\d+) more replies</a>', html)
+    assert more and more.group(1) == f"{url}&amp;page=2#comment-{root.pk}"
+    assert int(more.group(2)) == 8  # 9 replies in all, 1 on this page
+    for number in (2, 3):
+        pages.append(_ids(_get(client, f"{url}&page={number}")))
+    ids = {c.pk: c for c in [root, *replies, *nested]}
+    # The root heads every page; each other comment is on exactly one.
+    assert all(page[0] == root.pk for page in pages)
+    shown = [pk for page in pages for pk in page[1:]]
+    assert sorted(shown) == sorted(pk for pk in ids if pk != root.pk)
+    assert pages[0][1:] == [replies[0].pk]  # the next reply brings four comments: page 2
+    assert pages[1][1:] == [replies[1].pk, *[c.pk for c in nested]]
+    assert all(len(page) <= 1 + settings.THREAD_COMMENTS_PER_PAGE for page in pages)
+    # A permalink finds the page of the thread that shows the comment (the first replies show
+    # on the question's page already).
+    in_order = [(number, pk) for number, page in enumerate(pages, 1) for pk in page[1:]]
+    for position, (number, pk) in enumerate(in_order):
+        location = client.get(f"/consultations/c/{pk}/")["Location"]
+        if position < settings.REPLIES_SHOWN:
+            assert location == f"{URL}#comment-{pk}"
+        else:
+            suffix = f"&page={number}" if number > 1 else ""
+            assert location == f"{URL}?thread={root.pk}{suffix}#comment-{pk}"
+
+
+def test_no_page_of_a_busy_question_weighs_more_than_300_kb(
+    client, consultation, question, user, other_user
+):
+    """Full pages of threads as busy as they come: every thread longer than shown, every
+    comment a paragraph of about 450 characters with three objectives."""
+    body = "<p>" + "Regular pathways and fair recruitment protect migrant workers. " * 7 + "</p>"
+    objectives = list(Objective.objects.filter(number__in=[5, 6, 23]))
+    for i in range(45):
+        root = Comment.objects.create(question=question, author=user, body=body)
+        root.objectives.set(objectives)
+        parent = root
+        for j in range(30 if i == 0 else 8):
+            parent = Comment.objects.create(
+                question=question, author=other_user, body=body, parent=root if j % 2 else parent
+            )
+            parent.objectives.set(objectives)
+    counts.refresh(question.pk)
+    longest = Comment.objects.get(
+        question=question,
+        level=0,
+        tree_id=Comment.objects.filter(question=question, level=0)
+        .order_by("tree_id")
+        .values("tree_id")[:1],
+    )
+    sizes = {}
+    for url in (
+        URL,
+        f"{URL}?page=2",
+        f"{URL}?page=3",
+        f"{URL}?sort=replies",
+        f"{URL}?thread={longest.pk}",
+        f"{URL}?objective=5",
+        "/consultations/safe-borders/",
+    ):
+        sizes[url] = len(client.get(url).content)
+    assert max(sizes.values()) < 300 * 1024, sizes
+    assert sizes[URL] > 150 * 1024  # pages as full as they get: the bound is not vacuous

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Profile, User
-from consultations import services
+from consultations import counts, services
 from consultations.demo_data import (
     CONSULTATIONS,
     DEMO_PASSWORD,
@@ -199,9 +199,13 @@ class _Seeder:
                 objectives=[self.objectives[n] for n in post.objectives],
                 parent=parent,
             )
-            # A plain UPDATE: dating a comment must not touch the tree columns.
+            # A plain UPDATE: dating a comment must not touch the tree columns. It is a change
+            # (updated_at): the comment's stored HTML is made again with its date.
             posted_at = min(at, self.now - timedelta(minutes=5))
-            Comment.objects.filter(pk=comment.pk).update(created_at=posted_at)
+            Comment.objects.filter(pk=comment.pk).update(
+                created_at=posted_at, updated_at=timezone.now()
+            )
+            counts.refresh(question.pk)  # its latest comment, dated
             created = 1
         for reply in post.replies:
             at += timedelta(hours=reply.hours)
