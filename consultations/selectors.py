@@ -6,6 +6,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -272,17 +273,8 @@ def consultation_page(
 
     comments = Comment.objects.filter(question__consultation=consultation)
     if not whole:
-        # Each question's first threads, read from the index of top-level comments: a few
-        # entries per question, whatever the number of threads.
-        first_roots = Q(pk__in=[])
-        for question in questions:
-            first_roots |= Q(
-                tree_id__in=Comment.objects.filter(question=question, level=0)
-                .order_by("tree_id")
-                .values("tree_id")[: settings.THREADS_ON_CONSULTATION_PAGE]
-            )
         comments = (
-            comments.filter(first_roots)
+            comments.filter(tree_id__in=_first_threads(questions))
             .annotate(
                 position=Window(RowNumber(), partition_by=[F("tree_id")], order_by=F("lft").asc())
             )
@@ -353,6 +345,28 @@ def question_url(question: Question) -> str:
         "consultations:question",
         kwargs={"slug": question.consultation.slug, "number": question.number},
     )
+
+
+def _first_threads(questions: list[Question]) -> RawSQL | list:
+    """The tree ids of each question's first THREADS_ON_CONSULTATION_PAGE threads, as one
+    subquery: a UNION ALL of one short read of the index of top-level comments per question.
+    (An OR of per-question subqueries, or a window over every thread, makes PostgreSQL read
+    all the consultation's comments; SQLite refuses LIMIT directly inside a UNION, hence the
+    derived tables.)"""
+    parts, params = [], []
+    for question in questions:
+        first = (
+            Comment.objects.filter(question=question, level=0)
+            .order_by("tree_id")
+            .values("tree_id")[: settings.THREADS_ON_CONSULTATION_PAGE]
+        )
+        sql, first_params = first.query.sql_with_params()
+        # The ORM's own SQL, its values as parameters: nothing from a request is spliced in.
+        parts.append(f"SELECT * FROM ({sql}) AS first_threads_{len(parts)}")  # noqa: S608
+        params.extend(first_params)
+    if not parts:
+        return []
+    return RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611
 
 
 def _add_question_stats(blocks: list[QuestionBlock]) -> None:
