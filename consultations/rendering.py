@@ -2,13 +2,14 @@
 
 A comment's reader-independent part (byline, date, body, files, objective tags, or the
 placeholder of a hidden or deleted comment) is rendered by a template once per interface
-language and stored beside it (CommentFragment): on write (`store_fragments`, after the commit
-of a post, edit, hide, restore or delete) and, for anything that changed some other way (the
-author's name, the consultation's address, a new release of the markup), when a page finds the
-stored fragment's `source` out of date (`attach_fragments`). A page then fetches each comment's
-fragment with the comment (`shown_rows`, the same query) and `thread_html` assembles the
-thread around them with the viewer's actions, from the flags the selectors computed, in plain
-Python: no template pass per comment. The markup is the one the thread template used to make.
+language and stored beside it (CommentFragment) by the first page that shows it, and made again
+by the first page that finds it out of date: after an edit, a hide, a restore, a delete, a new
+file or tag, a change of the author's name, of the consultation's address or of the markup
+(`attach_fragments` compares each stored fragment's `source` with what it would be made from).
+A page fetches each comment's fragment with the comment (`shown_rows`, the same query) and
+`thread_html` assembles the thread around them with the viewer's actions, from the flags the
+selectors computed, in plain Python: no template pass per comment. Writes render nothing: a
+burst of posts pays for no HTML (a page of new comments renders them, once, in one pass).
 """
 
 import hashlib
@@ -286,43 +287,6 @@ def _store(comments: list[ShownComment]) -> None:
             )
     except DatabaseError:
         logger.warning("Could not store %d comment fragments", len(rows), exc_info=True)
-
-
-def store_fragments(comment_ids: Iterable[int]) -> None:
-    """Render and store these comments' fragments in every interface language, as a write
-    does after its commit, so that readers find them made."""
-    ids = list(comment_ids)
-    if not ids:
-        return
-    consultations = {
-        c.pk: c for c in Consultation.objects.filter(questions__comments__pk__in=ids).distinct()
-    }
-    questions = dict(
-        Comment.objects.filter(pk__in=ids).values_list("pk", "question__consultation_id")
-    )
-    objectives = list(Objective.objects.all())
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            by_consultation: dict[int, list[ShownComment]] = {}
-            for comment in shown(shown_rows(Comment.objects.filter(pk__in=ids))):
-                comment.fragment_html = None  # made again, whatever is stored
-                by_consultation.setdefault(questions[comment.pk], []).append(comment)
-            for consultation_id, group in by_consultation.items():
-                attach_fragments(
-                    group, consultation=consultations[consultation_id], objectives=objectives
-                )
-
-
-def store_fragments_on_commit(comment: Comment) -> None:
-    transaction.on_commit(lambda: _store_quietly(comment.pk))
-
-
-def _store_quietly(pk: int) -> None:
-    # After the commit the write has succeeded; a fragment not stored now is made on reading.
-    try:
-        store_fragments([pk])
-    except DatabaseError:
-        logger.warning("Could not store the fragments of comment %s", pk, exc_info=True)
 
 
 # Files and objective tags change a comment's fragment without always saving the comment (the

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import counts, notifications, permissions, rendering, search
+from . import counts, notifications, permissions, search
 from .attachments import check_files
 from .models import (
     Attachment,
@@ -268,7 +268,6 @@ def _insert_comment(
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
     counts.refresh(question.pk)
-    rendering.store_fragments_on_commit(comment)
     return comment
 
 
@@ -355,7 +354,6 @@ def comment_hide(*, comment: Comment, by, reason: str, note: str = "") -> Commen
     _log(actor=by, kind=ModerationAction.Kind.HIDE, comment=comment, reason=reason, note=note)
     notifications.comment_hidden(comment=comment, reason=reason)
     counts.refresh(comment.question_id)
-    rendering.store_fragments_on_commit(comment)
     return comment
 
 
@@ -373,7 +371,6 @@ def comment_restore(*, comment: Comment, by, note: str = "") -> Comment:
     comment.status, comment.hidden_reason, comment.updated_at = Comment.Status.PUBLISHED, "", now
     _log(actor=by, kind=ModerationAction.Kind.RESTORE, comment=comment, note=note)
     counts.refresh(comment.question_id)
-    rendering.store_fragments_on_commit(comment)
     return comment
 
 
@@ -482,7 +479,6 @@ def _change(
     comment.objectives.set(objectives)
     if by.pk != comment.author_id:
         _log(actor=by, kind=ModerationAction.Kind.EDIT, comment=comment, note=note)
-    rendering.store_fragments_on_commit(comment)
     return comment
 
 
@@ -502,5 +498,4 @@ def comment_delete(*, comment: Comment, by) -> Comment:
         resolution=Report.Resolution.DISMISSED, resolved_at=now
     )
     counts.refresh(comment.question_id)
-    rendering.store_fragments_on_commit(comment)
     return comment

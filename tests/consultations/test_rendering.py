@@ -1,15 +1,14 @@
-"""Comments' HTML rendered once per language and stored (consultations.rendering): stored on
-write, found by the pages in the same query, made again whenever what it shows changed, and a
-page the same whether it was stored or not."""
+"""Comments' HTML rendered once per language and stored (consultations.rendering): stored by
+the first page that shows it, found by the pages in the same query, made again whenever what it
+shows changed, and a page the same whether it was stored or not."""
 
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from consultations import rendering, services
+from consultations import services
 from consultations.models import Attachment, Comment, CommentFragment, Objective
 
 pytestmark = pytest.mark.django_db
@@ -36,17 +35,17 @@ def _article(html: str, comment: Comment) -> str:
     return match.group(0)
 
 
-def test_a_post_stores_its_html_in_every_language_after_the_commit(
-    question, user, post_comment, django_capture_on_commit_callbacks
+def test_the_first_page_to_show_a_comment_stores_its_html_in_its_language(
+    client, question, user, post_comment, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         comment = post_comment(question=question, author=user, body="<p>Stored once</p>")
-    fragments = {f.language: f for f in CommentFragment.objects.filter(comment=comment)}
-    assert sorted(fragments) == ["en", "es", "fr"]
-    assert all("Stored once" in f.html and "Amina Diallo" in f.html for f in fragments.values())
-    # Each in its language: the French one carries the French label of the permalink.
-    assert "Lien permanent vers ce commentaire" in fragments["fr"].html
-    assert "Permalink to this comment" in fragments["en"].html
+    assert not CommentFragment.objects.exists()  # a write renders nothing
+    _page(client, HTTP_ACCEPT_LANGUAGE="fr")
+    (fragment,) = CommentFragment.objects.filter(comment=comment)
+    assert fragment.language == "fr"
+    assert "Stored once" in fragment.html and "Amina Diallo" in fragment.html
+    assert "Lien permanent vers ce commentaire" in fragment.html
 
 
 def test_the_page_is_the_same_rendered_or_read_from_storage(
@@ -190,17 +189,3 @@ def test_a_page_that_cannot_store_its_html_still_shows_it(client, question, user
             )
     assert "Shown anyway" in _article(_page(client), comment)
     assert not CommentFragment.objects.exists()
-
-
-def test_store_fragments_skips_nothing_and_leaves_other_comments_alone(
-    question, user, post_comment
-):
-    one = post_comment(question=question, author=user)
-    two = post_comment(question=question, author=user)
-    rendering.store_fragments([one.pk])
-    assert set(CommentFragment.objects.values_list("comment_id", flat=True)) == {one.pk}
-    source = CommentFragment.objects.filter(comment=one, language="en").get().source
-    Comment.objects.filter(pk=one.pk).update(updated_at=timezone.now())
-    rendering.store_fragments([one.pk, two.pk])
-    assert CommentFragment.objects.filter(comment=one, language="en").get().source != source
-    assert CommentFragment.objects.count() == 6
