@@ -1,6 +1,6 @@
 """The emails that writes cause: services call one function here per event, which records it.
 
-A service calls one function here per event (`comment_hidden`); it records a
+A service calls one function here per event (`comment_hidden`, `comment_replied`); it records a
 row in notifications.Notification in the service's transaction, and the background task that
 sends it is enqueued once that transaction commits, so a rolled-back write tells nobody (see
 notifications/delivery.py for the delivery itself). Links in emails point
@@ -10,6 +10,7 @@ request (management commands, workers) at settings.SITE_URL.
 
 import contextvars
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 
 from notifications import delivery
@@ -52,4 +53,27 @@ def comment_hidden(*, comment: Comment, reason: str) -> None:
         kind=Notification.Kind.COMMENT_HIDDEN,
         comment=comment,
         base_url=base_url(),
+    )
+
+
+def comment_replied(*, reply: Comment) -> None:
+    """Tell the parent's author about a reply, unless it is their own or they cannot be reached.
+
+    The task looks again at send time: a reply hidden or deleted by then is not sent.
+    """
+    parent = reply.parent
+    if parent is None or parent.author_id == reply.author_id:
+        return
+    if parent.status == Comment.Status.DELETED:
+        return  # its author withdrew from the thread
+    recipient = parent.author
+    if (
+        not recipient.email
+        or not EmailAddress.objects.filter(
+            user=recipient, email__iexact=recipient.email, verified=True
+        ).exists()
+    ):
+        return
+    delivery.record(
+        recipient=recipient, kind=Notification.Kind.REPLY, comment=reply, base_url=base_url()
     )

@@ -1,9 +1,11 @@
-"""What each kind of notification says, decided at send time: an email no longer owed (a
-comment restored since) is cancelled.
+"""What each kind of notification says, decided at send time: an email no longer owed (a reply
+hidden or deleted since, a comment restored since) is cancelled.
 
 Each renderer returns (template prefix, context, address) or raises delivery.Cancel. They run
 inside `translation.override(recipient's language)`.
 """
+
+from allauth.account.models import EmailAddress
 
 from consultations.models import Comment, ModerationReason
 
@@ -33,6 +35,34 @@ def comment_hidden(notification: Notification):
     return "consultations/email/comment_hidden", context, author.email
 
 
+def reply(notification: Notification):
+    reply, recipient = notification.comment, notification.recipient
+    if reply.status != Comment.Status.PUBLISHED:
+        raise Cancel(f"the reply is {reply.status}")
+    if reply.author_id == recipient.pk:
+        raise Cancel("a reply to oneself")
+    if not (
+        recipient.email
+        and EmailAddress.objects.filter(
+            user=recipient, email__iexact=recipient.email, verified=True
+        ).exists()
+    ):
+        raise Cancel("the recipient's address is not verified")
+    parent = Comment.objects.only("body_text").get(pk=reply.parent_id)
+    excerpt = reply.body_text[:EXCERPT]
+    context = {
+        "recipient": recipient,
+        "replier": reply.author.display_name,
+        "consultation": reply.question.consultation,
+        "question": reply.question,
+        "excerpt": excerpt + ("…" if len(reply.body_text) > EXCERPT else ""),
+        "parent_excerpt": parent.body_text[:160],
+        "url": _url(notification),
+    }
+    return "consultations/email/reply", context, recipient.email
+
+
 RENDERERS = {
     Notification.Kind.COMMENT_HIDDEN: comment_hidden,
+    Notification.Kind.REPLY: reply,
 }
