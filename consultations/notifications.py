@@ -1,25 +1,22 @@
-"""The emails that writes cause, sent after the commit: services record, this module tells.
+"""The emails that writes cause: services call one function here per event, which records it.
 
-A service calls one function here per event (`comment_hidden`); the email goes out only once
-the service's transaction commits, so a rolled-back write tells nobody. Links in emails point
+A service calls one function here per event (`comment_hidden`, `comment_replied`); it records a
+row in notifications.Notification in the service's transaction, and the background task that
+sends it is enqueued once that transaction commits, so a rolled-back write tells nobody (see
+notifications/delivery.py for the delivery itself). Links in emails point
 at the site the request came to (its scheme and host, validated by ALLOWED_HOSTS); outside a
 request (management commands, workers) at settings.SITE_URL.
 """
 
 import contextvars
-import logging
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import translation
 
-from accounts import language_for
+from notifications import delivery
+from notifications.models import Notification
 
-from .models import Comment, ModerationReason
-
-logger = logging.getLogger(__name__)
+from .models import Comment
 
 _BASE_URL: contextvars.ContextVar[str | None] = contextvars.ContextVar("base_url", default=None)
 
@@ -43,37 +40,40 @@ class RequestBaseURLMiddleware:
             _BASE_URL.reset(token)
 
 
-def _send(*, template: str, context: dict, to: str, language: str) -> None:
-    with translation.override(language):
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        body = render_to_string(f"{template}_message.txt", context)
-    send_mail(subject, body, None, [to])
-
-
 def comment_hidden(*, comment: Comment, reason: str) -> None:
-    """Tell the author that a moderator hid their comment, once the hiding commits."""
-    author = comment.author
-    if not author.email:
+    """Tell the author that a moderator hid their comment, once the hiding commits.
+
+    Recorded once per comment: hiding it again after a restore sends nothing more.
+    """
+    if not comment.author.email:
         return
-    # Read now, inside the request: the callback may run after the request's context is gone.
-    url = base_url() + comment.get_absolute_url()
-    language = language_for(author)
+    # The base is read now, inside the request: the worker that sends it has none.
+    delivery.record(
+        recipient=comment.author,
+        kind=Notification.Kind.COMMENT_HIDDEN,
+        comment=comment,
+        base_url=base_url(),
+    )
 
-    def send() -> None:
-        with translation.override(language):
-            reason_label = str(ModerationReason(reason).label)
-        context = {
-            "comment": comment,
-            "author": author,
-            "reason": reason_label,
-            "url": url,
-            "excerpt": comment.body_text[:400],
-        }
-        _send(
-            template="consultations/email/comment_hidden",
-            context=context,
-            to=author.email,
-            language=language,
-        )
 
-    transaction.on_commit(send)
+def comment_replied(*, reply: Comment) -> None:
+    """Tell the parent's author about a reply, unless it is their own or they cannot be reached.
+
+    The task looks again at send time: a reply hidden or deleted by then is not sent.
+    """
+    parent = reply.parent
+    if parent is None or parent.author_id == reply.author_id:
+        return
+    if parent.status == Comment.Status.DELETED:
+        return  # its author withdrew from the thread
+    recipient = parent.author
+    if (
+        not recipient.email
+        or not EmailAddress.objects.filter(
+            user=recipient, email__iexact=recipient.email, verified=True
+        ).exists()
+    ):
+        return
+    delivery.record(
+        recipient=recipient, kind=Notification.Kind.REPLY, comment=reply, base_url=base_url()
+    )

@@ -268,6 +268,8 @@ def _insert_comment(
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
     counts.refresh(question.pk)
+    if parent is not None:
+        notifications.comment_replied(reply=comment)
     return comment
 
 

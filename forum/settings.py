@@ -51,9 +51,12 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "mptt",
+    "django_tasks",
+    "django_tasks_db",
     "forum",
     "accounts",
     "consultations",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +189,15 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Background tasks (emails): stored in the database and run by `manage.py db_worker`. The
+# database is already there and backed up, so the queue needs no other service to run or watch.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Notifications (notifications/delivery.py): tries before giving up, the first retry's wait (it
+# doubles after each failure), and how long a row may stay "sending" before it is reclaimed.
+NOTIFICATION_MAX_ATTEMPTS = max(int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "5")), 1)
+NOTIFICATION_RETRY_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_SECONDS", "60"))
+NOTIFICATION_SENDING_TIMEOUT = float(os.environ.get("NOTIFICATION_SENDING_TIMEOUT", "600"))
 
 LANGUAGE_CODE = "en"
 # Names in their own language: the switcher shows them as they are, untranslated.

@@ -44,6 +44,13 @@ def _temporary_media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_process(settings):
+    # A task enqueued on commit runs at once, here, so that mailoutbox sees its email. The
+    # database backend and its worker are exercised by tests/notifications/test_worker.py.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache(settings):
     # allauth's rate limits live in the cache; each test starts with a clean slate. This
     # process's memory rather than the database cache: tests without database access use the

@@ -19,7 +19,15 @@ REPO = Path(settings.BASE_DIR)
 LANGUAGES = ("fr", "es")
 # What makemessages reads (templates, Python) and the catalogues it merges into; the Makefile's
 # `make messages` reads the same files (it ignores .venv, tests, media and staticfiles).
-SOURCES = ("manage.py", "forum", "accounts", "consultations", "templates", "locale")
+SOURCES = (
+    "manage.py",
+    "forum",
+    "accounts",
+    "consultations",
+    "notifications",
+    "templates",
+    "locale",
+)
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_tasks_db.models import DBTaskResult
 
 from consultations.models import (
     Attachment,
@@ -26,6 +27,7 @@ from consultations.models import (
     Objective,
     Report,
 )
+from notifications.models import Notification
 
 ROLES = (
     "anonymous",
@@ -234,6 +236,16 @@ ADMIN_MODELS: dict[str, tuple[Callable[[SimpleNamespace], object], dict[str, set
     "accounts.user": (lambda w: w.author.pk, dict.fromkeys(ADMIN_PAGES, SUPERUSER)),
     "auth.group": (lambda w: w.group.pk, dict.fromkeys(ADMIN_PAGES, SUPERUSER)),
     "account.emailaddress": (lambda w: w.email.pk, dict.fromkeys(ADMIN_PAGES, SUPERUSER)),
+    # Emails owed and sent (personal data): read by superusers, written by the delivery only.
+    "notifications.notification": (
+        lambda w: w.notification.pk,
+        {**dict.fromkeys(ADMIN_PAGES, SUPERUSER), "add": NOBODY, "delete": NOBODY},
+    ),
+    # The task queue's rows (django-tasks-db's own admin, read-only).
+    "django_tasks_database.dbtaskresult": (
+        lambda w: w.task_result.pk,
+        {**dict.fromkeys(ADMIN_PAGES, SUPERUSER), "add": NOBODY, "delete": NOBODY},
+    ),
 }
 
 
@@ -355,6 +367,14 @@ def world(
         revision=revision,
         moderation_action=moderation_action,
         attachment=attachment,
+        notification=Notification.objects.create(
+            recipient=author, kind=Notification.Kind.COMMENT_HIDDEN, comment=comment, base_url="/"
+        ),
+        task_result=DBTaskResult.objects.create(
+            task_path="notifications.tasks.send_notification",
+            args_kwargs={"args": [1], "kwargs": {}},
+            backend_name="default",
+        ),
         users=users,
     )
 

@@ -53,6 +53,13 @@ def counts() -> dict[str, int]:
     }
 
 
+def test_the_demos_replies_email_nobody(debug_on, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run_seed()
+    assert Comment.objects.filter(level__gt=0).exists()
+    assert mailoutbox == []
+
+
 def test_running_twice_creates_no_duplicates(seeded):
     first = counts()
     output = run_seed()

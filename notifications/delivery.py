@@ -1,0 +1,150 @@
+"""Recording and sending notifications: exactly one row per event, claimed before each send.
+
+A write records its row in its own transaction (`record`) and enqueues the sending task once it
+commits. The task (`deliver`) claims the row with one conditional UPDATE (pending -> sending),
+which two workers cannot both win on SQLite or PostgreSQL (there the second waits for the row
+lock, then finds it no longer pending), sends it through Django's mail API and marks it sent.
+An SMTP failure puts it back to pending with a later `next_attempt_at` (the backoff) until
+NOTIFICATION_MAX_ATTEMPTS; a row left in `sending` longer than NOTIFICATION_SENDING_TIMEOUT
+belongs to a worker that died and is reclaimed by `manage.py send_pending_notifications`.
+
+What remains: sending and marking sent cannot be one atomic step. A worker that dies after the
+SMTP server accepted the message and before its UPDATE commits leaves the row in `sending`, and
+the reclaim sends it again. The window is one UPDATE long; every copy carries the same
+Message-ID (`<notification-ID@host>`) so that mail systems can recognise the duplicate.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+State = Notification.State
+
+
+class Cancel(Exception):
+    """The email is no longer owed (raised by a kind's renderer at send time)."""
+
+
+def record(*, recipient, kind: str, comment, base_url: str) -> Notification | None:
+    """Record the event once (None if it was recorded before) and send it after the commit."""
+    notification, created = Notification.objects.get_or_create(
+        recipient=recipient, kind=kind, comment=comment, defaults={"base_url": base_url}
+    )
+    if not created:
+        return None
+    transaction.on_commit(lambda: enqueue(notification.pk))
+    return notification
+
+
+def enqueue(notification_id: int, *, run_after=None) -> None:
+    """Queue the sending task. A backend that cannot defer (the tests' ImmediateBackend) gets no
+    delayed retry: the row stays pending and `send_pending_notifications` picks it up."""
+    from .tasks import send_notification
+
+    if run_after is not None:
+        if not send_notification.get_backend().supports_defer:
+            return
+        send_notification.using(run_after=run_after).enqueue(notification_id)
+    else:
+        send_notification.enqueue(notification_id)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next try after `attempts` failed ones: 1, 2, 4, 8... times the base."""
+    return timedelta(seconds=settings.NOTIFICATION_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+def deliver(notification_id: int) -> str:
+    """Send one notification if it is due and nobody else holds it; returns what happened."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    claimed = Notification.objects.filter(
+        pk=notification_id, state=State.PENDING, next_attempt_at__lte=now
+    ).update(state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "not due or claimed elsewhere"
+    mine = Notification.objects.filter(pk=notification_id, claim=token, state=State.SENDING)
+    notification = Notification.objects.select_related(
+        "recipient__profile", "comment__author__profile", "comment__question__consultation"
+    ).get(pk=notification_id)
+    try:
+        message = build_message(notification)
+    except Cancel as why:
+        mine.update(state=State.CANCELLED, last_error=str(why))
+        return f"cancelled: {why}"
+    try:
+        message.send()
+    except Exception as error:  # SMTP refusals, connection failures, timeouts
+        logger.warning("Notification %s: sending failed: %r", notification_id, error)
+        if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            mine.update(state=State.FAILED, last_error=repr(error)[:2000])
+            return "failed"
+        retry_at = timezone.now() + backoff(notification.attempts)
+        if mine.update(
+            state=State.PENDING, next_attempt_at=retry_at, last_error=repr(error)[:2000]
+        ):
+            enqueue(notification_id, run_after=retry_at)
+        return "retry"
+    mine.update(state=State.SENT, sent_at=timezone.now(), last_error="")
+    return "sent"
+
+
+def reclaim_stuck(*, now=None) -> tuple[int, int]:
+    """Rows left in `sending` past the timeout: pending again, or failed after the last try."""
+    now = now or timezone.now()
+    stuck = Notification.objects.filter(
+        state=State.SENDING,
+        claimed_at__lt=now - timedelta(seconds=settings.NOTIFICATION_SENDING_TIMEOUT),
+    )
+    error = "reclaimed: the worker sending it did not finish"
+    failed = stuck.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
+        state=State.FAILED, last_error=error
+    )
+    pending = stuck.update(state=State.PENDING, next_attempt_at=now, last_error=error)
+    return pending, failed
+
+
+def build_message(notification: Notification) -> EmailMultiAlternatives:
+    """The email in the recipient's language; raises Cancel when it is no longer owed."""
+    from accounts import language_for
+
+    from . import kinds
+
+    render = kinds.RENDERERS[notification.kind]
+    language = language_for(notification.recipient)
+    with translation.override(language):
+        template, context, to = render(notification)
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        body = render_to_string(f"{template}_message.txt", context)
+        try:
+            html = render_to_string(f"{template}_message.html", context)
+        except TemplateDoesNotExist:  # a kind may have a plain text part only
+            html = None
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    message = EmailMultiAlternatives(
+        subject,
+        body,
+        None,
+        [to],
+        headers={
+            # The same on every attempt: a duplicate (see the module's docstring) is recognisable.
+            "Message-ID": f"<notification-{notification.pk}@{host}>",
+            "Content-Language": language,
+        },
+    )
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    return message
