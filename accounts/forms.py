@@ -12,13 +12,14 @@ from .services import profile_save
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = ["display_name", "organisation", "stakeholder_type", "language"]
+        fields = ["display_name", "organisation", "stakeholder_type", "language", "email_replies"]
         # Labels here rather than as the model's verbose names, which would need a migration.
         labels = {
             "display_name": _("Display name"),
             "organisation": _("Organisation"),
             "stakeholder_type": _("Stakeholder type"),
             "language": _("Language"),
+            "email_replies": _("Email me when someone replies to my comments"),
         }
         help_texts = {
             "organisation": _("The government, agency or organisation you speak for, if any."),

@@ -101,6 +101,8 @@ class Profile(models.Model):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
     )
+    # Emails the participant may turn off (profile settings, or the link in each such email).
+    email_replies = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["display_name"]

@@ -14,8 +14,10 @@ def profile_save(
     organisation: str,
     stakeholder_type: str,
     language: str | None = None,
+    email_replies: bool | None = None,
 ) -> Profile:
-    """Create or update the profile; ``language`` None leaves the stored language as it is."""
+    """Create or update the profile; ``language`` or ``email_replies`` None leaves the stored
+    value as it is."""
     defaults = {
         "display_name": display_name.strip(),
         "organisation": organisation.strip(),
@@ -23,6 +25,8 @@ def profile_save(
     }
     if language is not None:
         defaults["language"] = supported_language(language)
+    if email_replies is not None:
+        defaults["email_replies"] = email_replies
     profile, _ = Profile.objects.update_or_create(user=user, defaults=defaults)
     return profile
 
@@ -42,3 +46,8 @@ def supported_language(code: str | None) -> str:
         return code
     base = code.split("-")[0]
     return base if base in codes else ""
+
+
+def email_replies_stop(*, user) -> None:
+    """Stop the emails about replies (the link in each of them, signed for this user)."""
+    Profile.objects.filter(user=user).update(email_replies=False)

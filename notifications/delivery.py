@@ -27,6 +27,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from . import unsubscribe
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,13 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
             "Content-Language": language,
         },
     )
+    if notification.kind in unsubscribe.KINDS:
+        # One click in the mail client stops this kind of email (RFC 2369, RFC 8058).
+        link = unsubscribe.url(
+            base_url=notification.base_url, user=notification.recipient, kind=notification.kind
+        )
+        message.extra_headers["List-Unsubscribe"] = f"<{link}>"
+        message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if html is not None:
         message.attach_alternative(html, "text/html")
     return message

@@ -6,9 +6,11 @@ inside `translation.override(recipient's language)`.
 """
 
 from allauth.account.models import EmailAddress
+from django.urls import reverse
 
 from consultations.models import Comment, ModerationReason
 
+from . import unsubscribe
 from .delivery import Cancel
 from .models import Notification
 
@@ -41,6 +43,9 @@ def reply(notification: Notification):
         raise Cancel(f"the reply is {reply.status}")
     if reply.author_id == recipient.pk:
         raise Cancel("a reply to oneself")
+    profile = getattr(recipient, "profile", None)
+    if profile is not None and not profile.email_replies:
+        raise Cancel("the recipient stopped emails about replies")
     if not (
         recipient.email
         and EmailAddress.objects.filter(
@@ -58,6 +63,10 @@ def reply(notification: Notification):
         "excerpt": excerpt + ("…" if len(reply.body_text) > EXCERPT else ""),
         "parent_excerpt": parent.body_text[:160],
         "url": _url(notification),
+        "unsubscribe_url": unsubscribe.url(
+            base_url=notification.base_url, user=recipient, kind=notification.kind
+        ),
+        "settings_url": notification.base_url.rstrip("/") + reverse("accounts:profile"),
     }
     return "consultations/email/reply", context, recipient.email
 

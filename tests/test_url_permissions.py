@@ -27,6 +27,7 @@ from consultations.models import (
     Objective,
     Report,
 )
+from notifications import unsubscribe
 from notifications.models import Notification
 
 ROLES = (
@@ -146,6 +147,13 @@ EXPECTATIONS: dict[str, Case] = {
     ),
     "consultations:moderation_log": Case(MODERATORS),
     "accounts:profile": Case(LOGGED_IN, post={"anonymous": LOGIN}),
+    # The signed link of a reply email: its confirmation for anyone holding it, and the
+    # one-click POST (no login, no CSRF token, as mail providers send it).
+    "notifications:unsubscribe": Case(
+        PUBLIC,
+        lambda w: {"token": unsubscribe.token(user=w.author, kind="reply")},
+        post={"anonymous": 200},
+    ),
     # The language switcher (Django's set_language): anyone; without a safe `next`, home.
     "set_language": Case(by_role(HOME), post=dict.fromkeys(ROLES, HOME)),
     # allauth
