@@ -194,7 +194,30 @@ class CommentQuerySet(TreeQuerySet):
         return self.order_by("question__number", "tree_id", "lft")
 
 
-class Comment(MPTTModel):
+class CommentStates:
+    """What a comment's status and pk say, for Comment and for the rows pages read in its place
+    (rendering.ShownComment)."""
+
+    __slots__ = ()
+
+    @property
+    def anchor(self) -> str:
+        return f"comment-{self.pk}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.status == Comment.Status.HIDDEN
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == Comment.Status.DELETED
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status == Comment.Status.PUBLISHED
+
+
+class Comment(CommentStates, MPTTModel):
     """A comment on a question; replies nest under it. Each top-level comment is its own tree."""
 
     class Status(models.TextChoices):
@@ -270,22 +293,6 @@ class Comment(MPTTModel):
     def get_absolute_url(self) -> str:
         # The permalink: it redirects to whichever page shows the comment at the time.
         return reverse("consultations:permalink", kwargs={"pk": self.pk})
-
-    @property
-    def anchor(self) -> str:
-        return f"comment-{self.pk}"
-
-    @property
-    def is_hidden(self) -> bool:
-        return self.status == self.Status.HIDDEN
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.status == self.Status.DELETED
-
-    @property
-    def is_visible(self) -> bool:
-        return self.status == self.Status.PUBLISHED
 
     @property
     def is_long(self) -> bool:

@@ -31,7 +31,7 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.models import User, public_name
 
-from .models import Comment, CommentFragment, Consultation, Objective
+from .models import Comment, CommentFragment, CommentStates, Consultation, Objective
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _digest(*parts: str) -> str:
 # --- Fetching and refreshing fragments -------------------------------------------------------
 
 
-class ShownComment:
+class ShownComment(CommentStates):
     """A comment as a thread page reads it: the columns the thread and the viewer's flags need
     and its stored fragment, from one row, without model instances (a Comment with its author
     and profile costs ten times the row); its author's public name, organisation and type come
@@ -89,6 +89,7 @@ class ShownComment:
     )
 
     def __init__(self, row: tuple) -> None:
+        # In the order of shown_rows' fields (unpacked, not set by name: this runs per row).
         (
             self.pk,
             self.question_id,
@@ -108,22 +109,6 @@ class ShownComment:
         self.author_name = self.author_organisation = self.author_type = ""
         self.parent_name = self.reply_to_name = ""
         self.question = self.fragment = self.flags = None
-
-    @property
-    def is_hidden(self) -> bool:
-        return self.status == Comment.Status.HIDDEN
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.status == Comment.Status.DELETED
-
-    @property
-    def is_visible(self) -> bool:
-        return self.status == Comment.Status.PUBLISHED
-
-    @property
-    def anchor(self) -> str:
-        return f"comment-{self.pk}"
 
     def __repr__(self) -> str:
         return f"<ShownComment {self.pk}>"

@@ -168,6 +168,7 @@ class _Seeder:
                 for post in spec.threads.get(number, ()):
                     at = opens_at + timedelta(days=post.day)
                     new_comments += self._thread(post, question=question, parent=None, at=at)
+                counts.refresh(question.pk)  # its latest comment, once the comments are dated
 
         if created and consultation.closes_at != closes_at:
             Consultation.objects.filter(pk=consultation.pk).update(
@@ -206,7 +207,6 @@ class _Seeder:
             Comment.objects.filter(pk=comment.pk).update(
                 created_at=posted_at, updated_at=timezone.now()
             )
-            counts.refresh(question.pk)  # its latest comment, dated
             # The demo's replies are dated weeks ago: nobody is told about them now. (The tasks,
             # enqueued when the seeding commits, find the rows no longer pending.)
             Notification.objects.filter(comment=comment).update(
