@@ -104,6 +104,27 @@ class Profile(models.Model):
     # Emails the participant may turn off (profile settings, or the link in each such email).
     email_replies = models.BooleanField(default=True)
 
+    class Digest(models.TextChoices):
+        OFF = "off", _("Never")
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+
+    class Reports(models.TextChoices):
+        OFF = "off", _("Never")
+        IMMEDIATE = "immediate", _("As reports come in")
+        DAILY = "daily", _("Once a day")
+
+    # New comments in what the user follows, by email: one digest per day or week, or none.
+    email_digest = models.CharField(max_length=8, choices=Digest.choices, default=Digest.DAILY)
+    # Moderators: emails about comments reported in the consultations they moderate.
+    email_reports = models.CharField(
+        max_length=10, choices=Reports.choices, default=Reports.IMMEDIATE
+    )
+    # Posting in a question follows it (as Discourse watches topics one posts in).
+    follow_on_post = models.BooleanField(default=True)
+    # The Notifications page marks what is newer than the user's last look at it.
+    notifications_seen_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["display_name"]
 

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from notifications import follows
+
 from . import counts, notifications, permissions, search
 from .attachments import check_files
 from .models import (
@@ -268,6 +270,7 @@ def _insert_comment(
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
     counts.refresh(question.pk)
+    follows.follow_on_post(author, question)
     if parent is not None:
         notifications.comment_replied(reply=comment)
     return comment

@@ -198,6 +198,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 NOTIFICATION_MAX_ATTEMPTS = max(int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "5")), 1)
 NOTIFICATION_RETRY_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_SECONDS", "60"))
 NOTIFICATION_SENDING_TIMEOUT = float(os.environ.get("NOTIFICATION_SENDING_TIMEOUT", "600"))
+# A visit to a consultation ends after this long without a page view; the next visit marks
+# the comments published since as "new since your last visit".
+VISIT_GAP_SECONDS = int(os.environ.get("VISIT_GAP_SECONDS", "1800"))
 
 LANGUAGE_CODE = "en"
 # Names in their own language: the switcher shows them as they are, untranslated.

@@ -82,7 +82,7 @@ def deliver(notification_id: int) -> str:
         "recipient__profile", "comment__author__profile", "comment__question__consultation"
     ).get(pk=notification_id)
     try:
-        message = build_message(notification)
+        message = build_message([notification])
     except Cancel as why:
         mine.update(state=State.CANCELLED, last_error=str(why))
         return f"cancelled: {why}"
@@ -118,16 +118,18 @@ def reclaim_stuck(*, now=None) -> tuple[int, int]:
     return pending, failed
 
 
-def build_message(notification: Notification) -> EmailMultiAlternatives:
-    """The email in the recipient's language; raises Cancel when it is no longer owed."""
+def build_message(batch: list[Notification]) -> EmailMultiAlternatives:
+    """One email for a batch (rows of one recipient and kind, oldest first) in the recipient's
+    language; raises Cancel when it is no longer owed."""
     from accounts import language_for
 
     from . import kinds
 
+    notification = batch[0]
     render = kinds.RENDERERS[notification.kind]
     language = language_for(notification.recipient)
     with translation.override(language):
-        template, context, to = render(notification)
+        template, context, to = render(batch)
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         body = render_to_string(f"{template}_message.txt", context)
         try:

@@ -1,8 +1,10 @@
 """What each kind of notification says, decided at send time: an email no longer owed (a reply
 hidden or deleted since, a comment restored since) is cancelled.
 
-Each renderer returns (template prefix, context, address) or raises delivery.Cancel. They run
-inside `translation.override(recipient's language)`.
+Each renderer takes a batch: the rows of one recipient and kind that one email covers (a list
+of one for kinds that are not coalesced), oldest first. It returns (template prefix, context,
+address) or raises delivery.Cancel. They run inside `translation.override(recipient's
+language)`.
 """
 
 from allauth.account.models import EmailAddress
@@ -21,7 +23,8 @@ def _url(notification: Notification) -> str:
     return notification.base_url.rstrip("/") + notification.comment.get_absolute_url()
 
 
-def comment_hidden(notification: Notification):
+def comment_hidden(batch: list[Notification]):
+    notification = batch[0]
     comment, author = notification.comment, notification.recipient
     if comment.status != Comment.Status.HIDDEN:
         raise Cancel("the comment is no longer hidden")
@@ -37,7 +40,8 @@ def comment_hidden(notification: Notification):
     return "consultations/email/comment_hidden", context, author.email
 
 
-def reply(notification: Notification):
+def reply(batch: list[Notification]):
+    notification = batch[0]
     reply, recipient = notification.comment, notification.recipient
     if reply.status != Comment.Status.PUBLISHED:
         raise Cancel(f"the reply is {reply.status}")
