@@ -198,6 +198,13 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 NOTIFICATION_MAX_ATTEMPTS = max(int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "5")), 1)
 NOTIFICATION_RETRY_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_SECONDS", "60"))
 NOTIFICATION_SENDING_TIMEOUT = float(os.environ.get("NOTIFICATION_SENDING_TIMEOUT", "600"))
+# Emails sent as things happen (replies, reports) wait this long for more of the same kind to
+# the same person, and then go as one email.
+NOTIFICATION_COALESCE_SECONDS = float(os.environ.get("NOTIFICATION_COALESCE_SECONDS", "120"))
+# Daily emails (digests, moderators' daily reports) go from this hour (TIME_ZONE); weekly
+# digests on this weekday (0 is Monday).
+DAILY_EMAIL_HOUR = int(os.environ.get("DAILY_EMAIL_HOUR", "7"))
+WEEKLY_DIGEST_WEEKDAY = int(os.environ.get("WEEKLY_DIGEST_WEEKDAY", "0"))
 # A visit to a consultation ends after this long without a page view; the next visit marks
 # the comments published since as "new since your last visit".
 VISIT_GAP_SECONDS = int(os.environ.get("VISIT_GAP_SECONDS", "1800"))
