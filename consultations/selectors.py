@@ -45,6 +45,8 @@ class QuestionBlock:
     # Top-level threads in all, and whether the page shows only the first ones.
     thread_count: int = 0
     cut_short: bool = False
+    # The viewer follows this question (set by the views, for its Follow button).
+    following: bool = False
 
     @property
     def has_more(self) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import StakeholderType
+from notifications import follows
 
 from . import attachments, export, notices, permissions, search, selectors, services
 from .forms import CommentForm, HideForm, ModerationNoteForm, ReportForm
@@ -70,6 +71,10 @@ def consultation_detail(request, slug: str):
         pagination = _pagination(
             page.page, consultation.get_absolute_url(), page.filters.params, fragment="#questions"
         )
+    # The Follow buttons: the consultation's and each question's, in one query.
+    following, followed_questions = follows.followed_on_page(request.user, consultation)
+    for block in page.questions:
+        block.following = block.question.pk in followed_questions
     return render(
         request,
         "consultations/consultation_detail.html",
@@ -83,6 +88,7 @@ def consultation_detail(request, slug: str):
             "pagination": pagination,
             "can_export": permissions.can_export(request.user),
             "attachment_help": attachments.limits_help(),
+            "following": following,
             # The confirmation of a post or edit shows in the comment; base.html shows the rest.
             "messages": page_messages,
             "confirmation": confirmation,
@@ -171,6 +177,7 @@ def question_detail(request, slug: str, number: int):
         params = [("thread", str(page.thread.pk))]
     else:
         params = [("sort", page.sort)] * (page.sort != selectors.SORTS[0])
+    following = follows.followed_on_page(request.user, consultation)[1]
     return render(
         request,
         "consultations/question_detail.html",
@@ -192,6 +199,7 @@ def question_detail(request, slug: str, number: int):
             "can_post": permissions.can_post(request.user, consultation),
             "email_verified": permissions.has_verified_email(request.user),
             "attachment_help": attachments.limits_help(),
+            "following": page.question.pk in following,
             "messages": page_messages,
             "confirmation": confirmation,
         },

@@ -4,6 +4,7 @@ their Notifications page. Posting in a question follows it unless the user turne
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .models import Follow
@@ -72,3 +73,20 @@ def follow_on_post(user, question) -> None:
             Follow.objects.create(user=user, question=question)
     except IntegrityError:  # their other post in the same question just did it
         pass
+
+
+def followed_on_page(user, consultation) -> tuple[bool, set[int]]:
+    """Whether the user follows the consultation, and which of its questions they follow: one
+    query for a page's buttons, whatever its number of questions; none for the anonymous."""
+    if not getattr(user, "is_authenticated", False):
+        return False, set()
+    consultation_followed, question_ids = False, set()
+    rows = Follow.objects.filter(user=user, active=True).filter(
+        Q(consultation=consultation) | Q(question__consultation=consultation)
+    )
+    for consultation_id, question_id in rows.values_list("consultation_id", "question_id"):
+        if consultation_id is not None:
+            consultation_followed = True
+        else:
+            question_ids.add(question_id)
+    return consultation_followed, question_ids

@@ -1,12 +1,19 @@
-"""The page behind the unsubscribe link of each email a participant may turn off."""
+"""The page behind the unsubscribe link of each email a participant may turn off, and the
+Follow buttons of consultation and question pages."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.services import email_replies_stop
+from consultations.models import Consultation, Question
 
+from . import follows
 from . import unsubscribe as links
 
 
@@ -24,3 +31,74 @@ def unsubscribe(request, token: str):
         email_replies_stop(user=user)
         return render(request, "notifications/unsubscribe_done.html", {"person": user})
     return render(request, "notifications/unsubscribe.html", {"person": user})
+
+
+def site_path(value: str | None, fallback: str) -> str:
+    """`value` when it is a path on this site ("/consultations/x/#question-1"), else `fallback`:
+    no scheme, no host, no protocol-relative "//host" or "/\\host", no control characters."""
+    value = value or ""
+    if (
+        value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and value.isprintable()
+        and url_has_allowed_host_and_scheme(value, allowed_hosts=None)
+    ):
+        return value
+    return fallback
+
+
+def _published_consultation(slug: str) -> Consultation:
+    return get_object_or_404(Consultation, slug=slug, is_published=True)
+
+
+def _question(slug: str, number: int) -> Question:
+    question = get_object_or_404(
+        Question.objects.select_related("consultation"),
+        consultation__slug=slug,
+        consultation__is_published=True,
+        number=number,
+    )
+    return question
+
+
+def _follow_change(request, *, active: bool, consultation=None, question=None):
+    """Follow or stop following (the service checks who may), then back to the page."""
+    shown = consultation if consultation is not None else question
+    if active:
+        follows.follow(request.user, consultation=consultation, question=question)
+        if question is not None:
+            message = _("You follow question %(number)s now.") % {"number": question.number}
+        else:
+            message = _("You follow this consultation now.")
+    else:
+        follows.unfollow(request.user, consultation=consultation, question=question)
+        if question is not None:
+            message = _("You no longer follow question %(number)s.") % {"number": question.number}
+        else:
+            message = _("You no longer follow this consultation.")
+    messages.success(request, message)
+    return redirect(site_path(request.POST.get("next"), shown.get_absolute_url()))
+
+
+@login_required
+@require_POST
+def follow_consultation(request, slug: str):
+    return _follow_change(request, active=True, consultation=_published_consultation(slug))
+
+
+@login_required
+@require_POST
+def unfollow_consultation(request, slug: str):
+    return _follow_change(request, active=False, consultation=_published_consultation(slug))
+
+
+@login_required
+@require_POST
+def follow_question(request, slug: str, number: int):
+    return _follow_change(request, active=True, question=_question(slug, number))
+
+
+@login_required
+@require_POST
+def unfollow_question(request, slug: str, number: int):
+    return _follow_change(request, active=False, question=_question(slug, number))

@@ -96,6 +96,10 @@ def _comment(w):
     return {"pk": w.comment.pk}
 
 
+def _question(w):
+    return {"slug": w.consultation.slug, "number": w.question.number}
+
+
 EXPECTATIONS: dict[str, Case] = {
     # Site pages
     "home": Case(PUBLIC),
@@ -154,6 +158,21 @@ EXPECTATIONS: dict[str, Case] = {
         lambda w: {"token": unsubscribe.token(user=w.author, kind="reply")},
         post={"anonymous": 200},
     ),
+    # The Follow buttons: POST only, for the logged-in (the unverified too: following posts
+    # nothing), back to the page they were on (without a `next`, the consultation's).
+    **{
+        f"notifications:{name}": Case(
+            by_role(405, anonymous=LOGIN),
+            _slug if name.endswith("consultation") else _question,
+            post=by_role(Redirect("/consultations/safe-borders/"), anonymous=LOGIN),
+        )
+        for name in (
+            "follow_consultation",
+            "unfollow_consultation",
+            "follow_question",
+            "unfollow_question",
+        )
+    },
     # The language switcher (Django's set_language): anyone; without a safe `next`, home.
     "set_language": Case(by_role(HOME), post=dict.fromkeys(ROLES, HOME)),
     # allauth
