@@ -5,6 +5,7 @@ from . import views
 app_name = "notifications"
 
 urlpatterns = [
+    path("", views.notifications_page, name="page"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # POST only, from the Follow buttons of the pages (back to them by a `next` on this site).
     path("follow/<slug:slug>/", views.follow_consultation, name="follow_consultation"),

@@ -4,16 +4,17 @@ Follow buttons of consultation and question pages."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.services import email_replies_stop
 from consultations.models import Consultation, Question
 
-from . import follows
+from . import feed, follows
 from . import unsubscribe as links
 
 
@@ -102,3 +103,27 @@ def follow_question(request, slug: str, number: int):
 @require_POST
 def unfollow_question(request, slug: str, number: int):
     return _follow_change(request, active=False, question=_question(slug, number))
+
+
+@login_required
+@require_GET
+def notifications_page(request):
+    """Replies to the user's comments and new comments in what they follow, newest first, the
+    unread marked; viewing it marks them all read (after they are shown as unread)."""
+    from consultations.views import _pagination
+
+    now = timezone.now()  # before the reads: a comment posted meanwhile stays unread
+    seen = feed.seen_at(request.user)
+    page = feed.page(request.user, request.GET.get("page"), seen=seen)
+    response = render(
+        request,
+        "notifications/page.html",
+        {
+            "items": page.object_list,
+            "pagination": _pagination(page, request.path, []),
+            # All read once this page is shown: the header counts none.
+            "notifications_unread": None,
+        },
+    )
+    feed.mark_seen(request.user, now)
+    return response

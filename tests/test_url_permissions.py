@@ -158,6 +158,8 @@ EXPECTATIONS: dict[str, Case] = {
         lambda w: {"token": unsubscribe.token(user=w.author, kind="reply")},
         post={"anonymous": 200},
     ),
+    # The Notifications page: replies and new comments in what one follows.
+    "notifications:page": Case(LOGGED_IN, post={"anonymous": LOGIN, "verified": 405}),
     # The Follow buttons: POST only, for the logged-in (the unverified too: following posts
     # nothing), back to the page they were on (without a `next`, the consultation's).
     **{
