@@ -5,14 +5,28 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from consultations import permissions
+
 from .models import Profile, StakeholderType
 from .services import profile_save
 
+# The profile page shows these in their own "Notifications" group.
+NOTIFICATION_FIELDS = ("email_replies", "email_digest", "follow_on_post", "email_reports")
+
 
 class ProfileForm(forms.ModelForm):
+    """The profile and its notification settings. ``user`` is who edits it: the setting for
+    emails about reports is only offered to moderators (the service refuses it otherwise)."""
+
     class Meta:
         model = Profile
-        fields = ["display_name", "organisation", "stakeholder_type", "language", "email_replies"]
+        fields = [
+            "display_name",
+            "organisation",
+            "stakeholder_type",
+            "language",
+            *NOTIFICATION_FIELDS,
+        ]
         # Labels here rather than as the model's verbose names, which would need a migration.
         labels = {
             "display_name": _("Display name"),
@@ -20,17 +34,57 @@ class ProfileForm(forms.ModelForm):
             "stakeholder_type": _("Stakeholder type"),
             "language": _("Language"),
             "email_replies": _("Email me when someone replies to my comments"),
+            "email_digest": _("Digest of new comments in what I follow"),
+            "follow_on_post": _("Follow the questions I comment in"),
+            "email_reports": _("Emails about reported comments"),
+        }
+        widgets = {
+            "email_digest": forms.RadioSelect,
+            "email_reports": forms.RadioSelect,
         }
         help_texts = {
             "organisation": _("The government, agency or organisation you speak for, if any."),
             "stakeholder_type": _("Shown beside your comments, so readers know whose view it is."),
             "language": _("The language of the site and of the emails it sends you."),
+            "email_replies": _("One email per reply, or one for several replies close together."),
+            "email_digest": _(
+                "One email listing the new comments in the consultations and questions you "
+                "follow. None is sent when there is nothing new."
+            ),
+            "follow_on_post": _(
+                "Their new comments then appear in your digest and on your Notifications page. "
+                "You can stop following a question on its page."
+            ),
+            "email_reports": _(
+                "When participants report a comment in a consultation you moderate."
+            ),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if "language" in self.fields:
             self.fields["language"].choices = [("", _("The site's default")), *settings.LANGUAGES]
+        if "email_reports" in self.fields and not permissions.receives_report_emails(user):
+            del self.fields["email_reports"]
+        for name in ("email_digest", "email_reports"):
+            if name in self.fields:
+                field = self.fields[name]
+                # A form posted without them (an older page, a script) leaves them unchanged.
+                field.required = False
+                # A radio per choice, without the empty one a select would have.
+                field.choices = [c for c in field.choices if c[0]]
+
+    def clean_email_digest(self):
+        return self.cleaned_data.get("email_digest") or None
+
+    def clean_email_reports(self):
+        return self.cleaned_data.get("email_reports") or None
+
+    def profile_fields(self):
+        return [f for f in self.visible_fields() if f.name not in NOTIFICATION_FIELDS]
+
+    def notification_fields(self):
+        return [f for f in self.visible_fields() if f.name in NOTIFICATION_FIELDS]
 
 
 class SignupForm(ProfileForm):

@@ -1,7 +1,11 @@
 """Writes to accounts data."""
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+
+from consultations import permissions
 
 from .models import Profile
 
@@ -15,9 +19,21 @@ def profile_save(
     stakeholder_type: str,
     language: str | None = None,
     email_replies: bool | None = None,
+    email_digest: str | None = None,
+    follow_on_post: bool | None = None,
+    email_reports: str | None = None,
 ) -> Profile:
-    """Create or update the profile; ``language`` or ``email_replies`` None leaves the stored
-    value as it is."""
+    """Create or update the profile; ``language`` and each notification setting left None keep
+    the stored value. ``email_reports`` is for moderators only (PermissionDenied otherwise)."""
+    if email_digest is not None and email_digest not in Profile.Digest.values:
+        raise ValidationError(_("Choose how often to receive the digest."), code="email_digest")
+    if email_reports is not None:
+        if email_reports not in Profile.Reports.values:
+            raise ValidationError(
+                _("Choose when to receive emails about reports."), code="email_reports"
+            )
+        if not permissions.receives_report_emails(user):
+            raise PermissionDenied(_("Only moderators receive emails about reported comments."))
     defaults = {
         "display_name": display_name.strip(),
         "organisation": organisation.strip(),
@@ -27,7 +43,14 @@ def profile_save(
         defaults["language"] = supported_language(language)
     if email_replies is not None:
         defaults["email_replies"] = email_replies
-    profile, _ = Profile.objects.update_or_create(user=user, defaults=defaults)
+    for name, value in (
+        ("email_digest", email_digest),
+        ("follow_on_post", follow_on_post),
+        ("email_reports", email_reports),
+    ):
+        if value is not None:
+            defaults[name] = value
+    profile, _created = Profile.objects.update_or_create(user=user, defaults=defaults)
     return profile
 
 

@@ -20,7 +20,7 @@ def profile_edit(request):
     # Accounts made outside signup (createsuperuser, the admin) may have no profile yet.
     initial = {} if profile else {"display_name": request.user.get_full_name()}
     data = request.POST if request.method == "POST" else None
-    form = ProfileForm(data, instance=profile, initial=initial)
+    form = ProfileForm(data, instance=profile, initial=initial, user=request.user)
     if form.is_bound and form.is_valid():
         profile = profile_save(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your profile has been saved."))

@@ -55,6 +55,14 @@ def can_moderate(user) -> bool:
     return is_active_user(user) and user.is_staff and user.has_perm("consultations.change_comment")
 
 
+def receives_report_emails(user) -> bool:
+    """Who may choose emails about reported comments: the moderators of at least one
+    consultation (Consultation.moderators), and the staff who moderate every comment."""
+    if not is_active_user(user):
+        return False
+    return can_moderate(user) or user.moderated_consultations.exists()
+
+
 def can_export(user) -> bool:
     """Staff download comments (CSV) to draft the consultation's background note."""
     return is_active_user(user) and user.is_staff

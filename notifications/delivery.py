@@ -12,6 +12,16 @@ What remains: sending and marking sent cannot be one atomic step. A worker that 
 SMTP server accepted the message and before its UPDATE commits leaves the row in `sending`, and
 the reclaim sends it again. The window is one UPDATE long; every copy carries the same
 Message-ID (`<notification-ID@host>`) so that mail systems can recognise the duplicate.
+
+Coalescing: events of the kinds in COALESCED (replies) wait NOTIFICATION_COALESCE_SECONDS for
+more of the same to the same person. The first one opens a window (its `next_attempt_at` is
+created_at + the delay, its task deferred until then); the next ones join it (the same
+`next_attempt_at`). When it ends, one `deliver` claims all of that recipient's pending rows of
+the kind that are due, in one conditional UPDATE, and sends them as one email: the batch. A row
+no longer owed (its reply hidden or deleted since) is cancelled alone and the rest are sent;
+retries, backoff and the failed state then apply to the whole batch, whose Message-ID is its
+first row's. A delay of 0, or a task backend that cannot defer (the tests' ImmediateBackend),
+sends each event as it comes.
 """
 
 import logging
@@ -39,15 +49,58 @@ class Cancel(Exception):
     """The email is no longer owed (raised by a kind's renderer at send time)."""
 
 
+# The kinds whose events to one recipient are sent together when they come close together.
+COALESCED = {Notification.Kind.REPLY}
+
+
 def record(*, recipient, kind: str, comment, base_url: str) -> Notification | None:
-    """Record the event once (None if it was recorded before) and send it after the commit."""
+    """Record the event once (None if it was recorded before) and send it after the commit,
+    at the end of its coalescing window for the kinds in COALESCED."""
+    now = timezone.now()
+    due = _window_end(recipient=recipient, kind=kind, now=now)
     notification, created = Notification.objects.get_or_create(
-        recipient=recipient, kind=kind, comment=comment, defaults={"base_url": base_url}
+        recipient=recipient,
+        kind=kind,
+        comment=comment,
+        defaults={"base_url": base_url, "created_at": now, "next_attempt_at": due},
     )
     if not created:
         return None
-    transaction.on_commit(lambda: enqueue(notification.pk))
+    run_after = due if due > now else None
+    transaction.on_commit(lambda: enqueue(notification.pk, run_after=run_after))
     return notification
+
+
+def coalescing(kind: str) -> bool:
+    """Whether events of `kind` wait for others to go in one email (see the module)."""
+    from .tasks import send_notification
+
+    return (
+        kind in COALESCED
+        and settings.NOTIFICATION_COALESCE_SECONDS > 0
+        and send_notification.get_backend().supports_defer
+    )
+
+
+def _window_end(*, recipient, kind: str, now):
+    """When a new event's email is due: now, or the end of the recipient's open window."""
+    if not coalescing(kind):
+        return now
+    delay = timedelta(seconds=settings.NOTIFICATION_COALESCE_SECONDS)
+    # A window opened less than the delay ago (not a row waiting for a later retry).
+    open_window = (
+        Notification.objects.filter(
+            recipient=recipient,
+            kind=kind,
+            period="",
+            state=State.PENDING,
+            next_attempt_at__lte=now + delay,
+        )
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return open_window if open_window is not None else now + delay
 
 
 def enqueue(notification_id: int, *, run_after=None) -> None:
@@ -68,21 +121,47 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=settings.NOTIFICATION_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
 
 
-def deliver(notification_id: int) -> str:
-    """Send one notification if it is due and nobody else holds it; returns what happened."""
-    now = timezone.now()
+def deliver(notification_id: int, *, now=None) -> str:
+    """Send one notification, with the others of its batch, if it is due and nobody else holds
+    it; returns what happened."""
+    from . import kinds
+
+    now = now or timezone.now()
     token = uuid.uuid4()
-    claimed = Notification.objects.filter(
-        pk=notification_id, state=State.PENDING, next_attempt_at__lte=now
-    ).update(state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1)
+    due = Notification.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
+    head = due.filter(pk=notification_id).values("recipient_id", "kind", "period").first()
+    if head is None:
+        return "not due or claimed elsewhere"
+    if head["period"] == "" and coalescing(head["kind"]):
+        # The whole batch: every due row of this recipient and kind, this one among them.
+        batch_rows = due.filter(recipient_id=head["recipient_id"], kind=head["kind"], period="")
+    else:
+        batch_rows = due.filter(pk=notification_id)
+    claimed = batch_rows.update(
+        state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return "not due or claimed elsewhere"
-    mine = Notification.objects.filter(pk=notification_id, claim=token, state=State.SENDING)
-    notification = Notification.objects.select_related(
-        "recipient__profile", "comment__author__profile", "comment__question__consultation"
-    ).get(pk=notification_id)
+    mine = Notification.objects.filter(claim=token, state=State.SENDING)
+    batch = list(
+        mine.select_related(
+            "recipient__profile", "comment__author__profile", "comment__question__consultation"
+        ).order_by("created_at", "pk")
+    )
+    # Rows no longer owed on their own (a reply hidden since): cancelled, the others go on.
+    stale = kinds.STALE.get(head["kind"])
+    owed = []
+    reason = ""
+    for notification in batch:
+        reason = stale(notification) if stale else ""
+        if reason:
+            mine.filter(pk=notification.pk).update(state=State.CANCELLED, last_error=reason)
+        else:
+            owed.append(notification)
+    if not owed:
+        return f"cancelled: {reason}"
     try:
-        message = build_message([notification])
+        message = build_message(owed)
     except Cancel as why:
         mine.update(state=State.CANCELLED, last_error=str(why))
         return f"cancelled: {why}"
@@ -90,17 +169,18 @@ def deliver(notification_id: int) -> str:
         message.send()
     except Exception as error:  # SMTP refusals, connection failures, timeouts
         logger.warning("Notification %s: sending failed: %r", notification_id, error)
-        if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        attempts = max(notification.attempts for notification in owed)
+        if attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
             mine.update(state=State.FAILED, last_error=repr(error)[:2000])
             return "failed"
-        retry_at = timezone.now() + backoff(notification.attempts)
+        retry_at = now + backoff(attempts)
         if mine.update(
             state=State.PENDING, next_attempt_at=retry_at, last_error=repr(error)[:2000]
         ):
-            enqueue(notification_id, run_after=retry_at)
+            enqueue(owed[0].pk, run_after=retry_at)
         return "retry"
     mine.update(state=State.SENT, sent_at=timezone.now(), last_error="")
-    return "sent"
+    return "sent" if len(owed) == 1 else f"sent {len(owed)} in one email"
 
 
 def reclaim_stuck(*, now=None) -> tuple[int, int]:
@@ -144,6 +224,7 @@ def build_message(batch: list[Notification]) -> EmailMultiAlternatives:
         [to],
         headers={
             # The same on every attempt: a duplicate (see the module's docstring) is recognisable.
+            # A batch is named after its first row.
             "Message-ID": f"<notification-{notification.pk}@{host}>",
             "Content-Language": language,
         },

@@ -40,13 +40,24 @@ def comment_hidden(batch: list[Notification]):
     return "consultations/email/comment_hidden", context, author.email
 
 
-def reply(batch: list[Notification]):
-    notification = batch[0]
-    reply, recipient = notification.comment, notification.recipient
+def reply_stale(notification: Notification) -> str:
+    """Why one reply of a batch is no longer written about ("" while it is)."""
+    reply = notification.comment
     if reply.status != Comment.Status.PUBLISHED:
-        raise Cancel(f"the reply is {reply.status}")
-    if reply.author_id == recipient.pk:
-        raise Cancel("a reply to oneself")
+        return f"the reply is {reply.status}"
+    if reply.author_id == notification.recipient_id:
+        return "a reply to oneself"
+    return ""
+
+
+def reply(batch: list[Notification]):
+    """One email for one reply, or for several to the same person (coalesced, oldest first)."""
+    notification = batch[0]
+    recipient = notification.recipient
+    for row in batch:
+        why = reply_stale(row)
+        if why:
+            raise Cancel(why)
     profile = getattr(recipient, "profile", None)
     if profile is not None and not profile.email_replies:
         raise Cancel("the recipient stopped emails about replies")
@@ -57,22 +68,44 @@ def reply(batch: list[Notification]):
         ).exists()
     ):
         raise Cancel("the recipient's address is not verified")
-    parent = Comment.objects.only("body_text").get(pk=reply.parent_id)
-    excerpt = reply.body_text[:EXCERPT]
+    parents = dict(
+        Comment.objects.filter(pk__in={row.comment.parent_id for row in batch}).values_list(
+            "pk", "body_text"
+        )
+    )
+    replies = []
+    for row in batch:
+        reply = row.comment
+        excerpt = reply.body_text[:EXCERPT]
+        replies.append(
+            {
+                "replier": reply.author.display_name,
+                "consultation": reply.question.consultation,
+                "question": reply.question,
+                "excerpt": excerpt + ("…" if len(reply.body_text) > EXCERPT else ""),
+                "parent_excerpt": parents.get(reply.parent_id, "")[:160],
+                "url": _url(row),
+            }
+        )
+    first = replies[0]
     context = {
         "recipient": recipient,
-        "replier": reply.author.display_name,
-        "consultation": reply.question.consultation,
-        "question": reply.question,
-        "excerpt": excerpt + ("…" if len(reply.body_text) > EXCERPT else ""),
-        "parent_excerpt": parent.body_text[:160],
-        "url": _url(notification),
+        "replies": replies,
+        "count": len(replies),
+        # One reply: the email is about it (the template's single-reply wording).
+        **first,
         "unsubscribe_url": unsubscribe.url(
             base_url=notification.base_url, user=recipient, kind=notification.kind
         ),
         "settings_url": notification.base_url.rstrip("/") + reverse("accounts:profile"),
     }
     return "consultations/email/reply", context, recipient.email
+
+
+# Per kind, why one row of a batch is no longer owed: delivery cancels it and sends the rest.
+STALE = {
+    Notification.Kind.REPLY: reply_stale,
+}
 
 
 RENDERERS = {

@@ -143,6 +143,9 @@ def worker(smtp_server, tmp_path, settings):
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
     }
+    # Each reply alone, unless a test coalesces them (then in both processes: the test's,
+    # which records and defers, and the worker's, which claims the batch).
+    settings.NOTIFICATION_COALESCE_SECONDS = 0
     db = connection.settings_dict  # the test database, set up by pytest-django
     credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NOTIFICATION_"))}
@@ -160,6 +163,7 @@ def worker(smtp_server, tmp_path, settings):
             "EMAIL_USE_TLS": "0",
             "EMAIL_USE_SSL": "0",
             "DEFAULT_FROM_EMAIL": "consultations@consult.example.org",
+            "NOTIFICATION_COALESCE_SECONDS": "0",
         }
     )
     running = Worker(env, tmp_path / "worker.log")
@@ -226,3 +230,39 @@ def test_the_worker_sends_each_reply_email_once_even_when_killed_mid_batch(
     stuck.refresh_from_db()
     assert stuck.attempts == 2 and "reclaimed" not in stuck.last_error
     assert sorted(m["To"] for m in mailbox.messages) == [user.email] * 7
+
+
+def test_the_worker_sends_replies_close_together_as_one_email(
+    question, user, make_user, post_comment, smtp_server, worker, settings
+):
+    _controller, mailbox = smtp_server
+    settings.SITE_URL = "https://consult.example.org"
+    worker.env["NOTIFICATION_COALESCE_SECONDS"] = "2"
+    settings.NOTIFICATION_COALESCE_SECONDS = 2.0
+    parent = post_comment(question=question, author=user, body="Safe routes save lives.")
+    worker.start()
+    started = time.monotonic()
+    replies = [
+        post_comment(question=question, author=make_user(), parent=parent, body=f"Reply {n}")
+        for n in range(3)
+    ]
+
+    mailbox.wait_for(1, worker)
+    assert time.monotonic() - started >= 1.5  # it waited for the window to end
+    time.sleep(1)  # long enough for a second email to show up, were one coming
+    (message,) = mailbox.messages
+    assert message["Subject"] == "[GCM consultations] 3 new replies to your comments"
+    text = message.get_body(("plain",)).get_content()
+    for n, reply in enumerate(replies):
+        assert f"Reply {n}" in text
+        assert f"https://consult.example.org/consultations/c/{reply.pk}/" in text
+    rows = Notification.objects.filter(comment__in=replies).order_by("pk")
+    assert message["Message-ID"] == f"<notification-{rows[0].pk}@consult.example.org>"
+    assert {(r.state, r.attempts) for r in rows} == {(Notification.State.SENT, 1)}
+
+    # A reply after the email went: an email of its own, at the end of its own window.
+    later = post_comment(question=question, author=make_user(), parent=parent, body="Later")
+    mailbox.wait_for(2, worker)
+    row = Notification.objects.get(comment=later)
+    assert mailbox.messages[1]["Message-ID"] == f"<notification-{row.pk}@consult.example.org>"
+    assert "replied to your comment" in mailbox.messages[1]["Subject"]
