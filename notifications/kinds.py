@@ -180,6 +180,9 @@ def digest(batch: list[Notification]):
         "count": len(rows),
         "shown": len(shown_pks),
         "consultations": consultations,
+        "unsubscribe_url": unsubscribe.url(
+            base_url=notification.base_url, user=recipient, kind=notification.kind
+        ),
         "settings_url": base + reverse("accounts:profile"),
     }
     return "notifications/email/digest", context, recipient.email
