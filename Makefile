@@ -37,11 +37,13 @@ migrate: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 
 # The task worker runs beside the development server: it sends the notification emails, which
-# the console backend prints here. Ctrl-C stops the server; leaving the shell stops the worker.
+# the console backend prints here; the scheduler makes the digests every 5 minutes (what cron
+# does in production, see the README). Ctrl-C stops the server; leaving the shell stops both.
 run: migrate
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	$(RUN_ENV) $(BIN)/python manage.py run_scheduler --interval 300 & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

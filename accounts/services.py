@@ -74,3 +74,8 @@ def supported_language(code: str | None) -> str:
 def email_replies_stop(*, user) -> None:
     """Stop the emails about replies (the link in each of them, signed for this user)."""
     Profile.objects.filter(user=user).update(email_replies=False)
+
+
+def email_digest_stop(*, user) -> None:
+    """Stop the digests of new comments in what the user follows (the link in each digest)."""
+    Profile.objects.filter(user=user).update(email_digest=Profile.Digest.OFF)

@@ -107,8 +107,121 @@ STALE = {
     Notification.Kind.REPLY: reply_stale,
 }
 
+# A digest lists at most this many comments; the rest are counted, with a link to their
+# consultation.
+DIGEST_CAP = 50
+DIGEST_EXCERPT = 280
+
+
+def _excerpt(text: str, length: int) -> str:
+    return text[:length] + ("…" if len(text) > length else "")
+
+
+def digest(batch: list[Notification]):
+    """New comments in what the recipient follows, published in the row's [since, until),
+    grouped by consultation then question; the follows and statuses of send time count."""
+    from . import digests
+
+    notification = batch[0]
+    recipient = notification.recipient
+    profile = getattr(recipient, "profile", None)
+    frequency = notification.period.partition(":")[0]
+    if profile is None or profile.email_digest != frequency:
+        raise Cancel("the recipient no longer wants this digest")
+    if not (
+        recipient.email
+        and EmailAddress.objects.filter(
+            user=recipient, email__iexact=recipient.email, verified=True
+        ).exists()
+    ):
+        raise Cancel("the recipient's address is not verified")
+    found = digests.followed_comments(
+        recipient, since=notification.since, until=notification.until
+    ).order_by(
+        "question__consultation__title",
+        "question__consultation_id",
+        "question__number",
+        "created_at",
+        "pk",
+    )
+    rows = list(found.values_list("pk", "question__consultation_id"))
+    if not rows:
+        raise Cancel("nothing new is left in what the recipient follows")
+    shown_pks = [pk for pk, _consultation in rows[:DIGEST_CAP]]
+    more: dict[int, int] = {}
+    for _pk, consultation_id in rows[DIGEST_CAP:]:
+        more[consultation_id] = more.get(consultation_id, 0) + 1
+    comments = (
+        Comment.objects.filter(pk__in=shown_pks)
+        .select_related("author__profile", "question__consultation")
+        .order_by(
+            "question__consultation__title",
+            "question__consultation_id",
+            "question__number",
+            "created_at",
+            "pk",
+        )
+    )
+    base = notification.base_url.rstrip("/")
+    consultations: list[dict] = []
+    for comment in comments:
+        consultation, question = comment.question.consultation, comment.question
+        if not consultations or consultations[-1]["consultation"].pk != consultation.pk:
+            consultations.append(
+                {
+                    "consultation": consultation,
+                    "url": base + consultation.get_absolute_url(),
+                    "questions": [],
+                    "more": 0,
+                }
+            )
+        group = consultations[-1]
+        if not group["questions"] or group["questions"][-1]["question"].pk != question.pk:
+            group["questions"].append(
+                {"question": question, "url": base + question.get_absolute_url(), "comments": []}
+            )
+        group["questions"][-1]["comments"].append(
+            {
+                "author": comment.author.display_name,
+                "stakeholder": comment.author.stakeholder_label,
+                # One paragraph: the list stays a list in a plain text email.
+                "excerpt": _excerpt(" ".join(comment.body_text.split()), DIGEST_EXCERPT),
+                "url": base + comment.get_absolute_url(),
+                "created_at": comment.created_at,
+            }
+        )
+    for group in consultations:
+        group["more"] = more.pop(group["consultation"].pk, 0)
+    if more:  # consultations whose every new comment is past the cap
+        from consultations.models import Consultation
+
+        for consultation in Consultation.objects.filter(pk__in=more).order_by("title", "pk"):
+            consultations.append(
+                {
+                    "consultation": consultation,
+                    "url": base + consultation.get_absolute_url(),
+                    "questions": [],
+                    "more": more[consultation.pk],
+                }
+            )
+    context = {
+        "recipient": recipient,
+        "weekly": frequency == "weekly",
+        "since": notification.since,
+        "until": notification.until,
+        "count": len(rows),
+        "shown": len(shown_pks),
+        "consultations": consultations,
+        "unsubscribe_url": unsubscribe.url(
+            base_url=notification.base_url, user=recipient, kind=notification.kind
+        ),
+        "settings_url": base + reverse("accounts:profile"),
+    }
+    return "notifications/email/digest", context, recipient.email
+
 
 RENDERERS = {
     Notification.Kind.COMMENT_HIDDEN: comment_hidden,
     Notification.Kind.REPLY: reply,
+    Notification.Kind.DIGEST: digest,
 }

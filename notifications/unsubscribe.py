@@ -5,8 +5,8 @@ from django.core import signing
 from django.urls import reverse
 
 SALT = "notifications.unsubscribe"
-# The kinds a link may stop, and the profile field each one turns off.
-KINDS = {"reply": "email_replies"}
+# The kinds a link may stop, and the profile field each one turns off (views.STOP does it).
+KINDS = {"reply": "email_replies", "digest": "email_digest"}
 
 
 def token(*, user, kind: str) -> str:

@@ -11,11 +11,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.services import email_replies_stop
+from accounts.services import email_digest_stop, email_replies_stop
 from consultations.models import Consultation, Question
 
 from . import feed, follows
 from . import unsubscribe as links
+
+# What each kind's link stops (every kind of unsubscribe.KINDS has one).
+STOP = {"reply": email_replies_stop, "digest": email_digest_stop}
 
 
 # RFC 8058: mail providers send the one-click POST without this site's CSRF token. The signed
@@ -28,10 +31,12 @@ def unsubscribe(request, token: str):
     user = User.objects.filter(pk=found[0], is_active=True).first() if found else None
     if user is None:
         return render(request, "notifications/unsubscribe_invalid.html", status=400)
+    kind = found[1]
+    context = {"person": user, "kind": kind}
     if request.method == "POST":
-        email_replies_stop(user=user)
-        return render(request, "notifications/unsubscribe_done.html", {"person": user})
-    return render(request, "notifications/unsubscribe.html", {"person": user})
+        STOP[kind](user=user)
+        return render(request, "notifications/unsubscribe_done.html", context)
+    return render(request, "notifications/unsubscribe.html", context)
 
 
 def site_path(value: str | None, fallback: str) -> str:

@@ -1,0 +1,51 @@
+"""Schedule the digests owed for the last complete daily and weekly periods (run it hourly)."""
+
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from notifications import digests
+
+
+def parse_now(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--now takes an ISO 8601 date and time, not “{value}”.") from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    return moment
+
+
+def run(*, now: datetime | None = None, base_url: str | None = None) -> str:
+    """Schedule what is due and say what was done (send_digests and run_scheduler)."""
+    now = now or timezone.now()
+    created = digests.schedule_digests(now, base_url=base_url)
+    periods = ", ".join(digests.period_for(f, now)[0] for f in digests.FREQUENCIES)
+    return f"Scheduled {len(created)} digests ({periods})."
+
+
+class Command(BaseCommand):
+    help = (
+        "Create and enqueue the digest emails of the last complete daily period (the 24 hours "
+        "before the last DAILY_EMAIL_HOUR) and weekly period (the week before the last "
+        "WEEKLY_DIGEST_WEEKDAY at that hour). Idempotent: a digest already scheduled for its "
+        "period is not made again, so running it every hour from cron is safe."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--now",
+            default=None,
+            help="Pretend it is this moment (ISO 8601; default: now). Picks the periods.",
+        )
+        parser.add_argument(
+            "--base-url",
+            default=None,
+            help="Scheme and host for the links in the emails (default: SITE_URL).",
+        )
+
+    def handle(self, *, now, base_url, **options):
+        moment = parse_now(now) if isinstance(now, str) else now
+        self.stdout.write(run(now=moment, base_url=base_url))

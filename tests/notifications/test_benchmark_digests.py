@@ -1,0 +1,27 @@
+"""The digest benchmark sends through a real SMTP server, prints its figures and leaves the
+database as it was."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from notifications.models import Follow, Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_digest_benchmark_counts_what_the_smtp_server_received_and_rolls_back():
+    out = io.StringIO()
+    call_command("benchmark_digests", recipients=4, runs=2, stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("2 runs, median")
+    figures = dict(line.split(": ", 1) for line in lines[1:])
+    assert figures["recipients"] == "4"
+    assert figures["scheduled"].startswith("4 digests in ")
+    assert figures["emails received"] == "4"
+    seconds, rate = float(figures["seconds"]), float(figures["emails/second"])
+    assert seconds > 0 and rate == pytest.approx(4 / seconds, rel=0.05)
+    assert User.objects.count() == Notification.objects.count() == Follow.objects.count() == 0
