@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "forum.context_processors.permissions_context",
+                "forum.context_processors.notifications_context",
             ],
         },
     },
