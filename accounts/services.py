@@ -74,3 +74,8 @@ def supported_language(code: str | None) -> str:
 def email_replies_stop(*, user) -> None:
     """Stop the emails about replies (the link in each of them, signed for this user)."""
     Profile.objects.filter(user=user).update(email_replies=False)
+
+
+def email_reports_stop(*, user) -> None:
+    """Stop the emails about reported comments (the link in each of them)."""
+    Profile.objects.filter(user=user).update(email_reports=Profile.Reports.OFF)

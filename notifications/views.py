@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
-from accounts.services import email_replies_stop
+from accounts.services import email_replies_stop, email_reports_stop
 
 from . import unsubscribe as links
 
@@ -20,7 +20,17 @@ def unsubscribe(request, token: str):
     user = User.objects.filter(pk=found[0], is_active=True).first() if found else None
     if user is None:
         return render(request, "notifications/unsubscribe_invalid.html", status=400)
+    if found[1] == "report":
+        return _unsubscribe_reports(request, user)
     if request.method == "POST":
         email_replies_stop(user=user)
         return render(request, "notifications/unsubscribe_done.html", {"person": user})
     return render(request, "notifications/unsubscribe.html", {"person": user})
+
+
+def _unsubscribe_reports(request, user):
+    """The link in moderators' emails about reported comments."""
+    if request.method == "POST":
+        email_reports_stop(user=user)
+        return render(request, "notifications/unsubscribe_report_done.html", {"person": user})
+    return render(request, "notifications/unsubscribe_report.html", {"person": user})
