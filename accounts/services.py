@@ -79,3 +79,8 @@ def email_replies_stop(*, user) -> None:
 def email_digest_stop(*, user) -> None:
     """Stop the digests of new comments in what the user follows (the link in each digest)."""
     Profile.objects.filter(user=user).update(email_digest=Profile.Digest.OFF)
+
+
+def email_reports_stop(*, user) -> None:
+    """Stop the emails about reported comments (the link in each of them)."""
+    Profile.objects.filter(user=user).update(email_reports=Profile.Reports.OFF)

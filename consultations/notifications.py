@@ -1,6 +1,7 @@
 """The emails that writes cause: services call one function here per event, which records it.
 
-A service calls one function here per event (`comment_hidden`, `comment_replied`); it records a
+A service calls one function here per event (`comment_hidden`, `comment_replied`,
+`comment_reported`); it records a
 row in notifications.Notification in the service's transaction, and the background task that
 sends it is enqueued once that transaction commits, so a rolled-back write tells nobody (see
 notifications/delivery.py for the delivery itself). Links in emails point
@@ -12,7 +13,9 @@ import contextvars
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 
+from accounts.models import Profile, User
 from notifications import delivery
 from notifications.models import Notification
 
@@ -77,3 +80,33 @@ def comment_replied(*, reply: Comment) -> None:
     delivery.record(
         recipient=recipient, kind=Notification.Kind.REPLY, comment=reply, base_url=base_url()
     )
+
+
+def comment_reported(*, report) -> None:
+    """Tell the consultation's moderators who asked for it (email_reports "immediate", at a
+    verified address) that a comment was reported: one email per moderator and comment, so a
+    second report of the same comment emails nobody again. Never to the reporter. Moderators
+    who chose "daily" get it in their daily email (notifications/reports.py)."""
+    comment = report.comment
+    moderators = (
+        User.objects.filter(
+            moderated_consultations=comment.question.consultation_id,
+            is_active=True,
+            profile__email_reports=Profile.Reports.IMMEDIATE,
+        )
+        .exclude(pk=report.reporter_id)
+        .exclude(email="")
+        .filter(
+            Exists(
+                EmailAddress.objects.filter(
+                    user=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True
+                )
+            )
+        )
+        .order_by("pk")
+    )
+    base = base_url()
+    for moderator in moderators:
+        delivery.record(
+            recipient=moderator, kind=Notification.Kind.REPORT, comment=comment, base_url=base
+        )

@@ -388,9 +388,11 @@ def comment_report(*, comment: Comment, reporter, reason: str, details: str = ""
         raise ValidationError(_("Choose why you are reporting this comment."), code="reason")
     try:
         with transaction.atomic():
-            return Report.objects.create(
+            report = Report.objects.create(
                 comment=comment, reporter=reporter, reason=reason, details=details.strip()
             )
+            notifications.comment_reported(report=report)
+            return report
     except IntegrityError:
         raise ValidationError(
             _("You have already reported this comment. The moderators will look at it."),

@@ -13,15 +13,16 @@ SMTP server accepted the message and before its UPDATE commits leaves the row in
 the reclaim sends it again. The window is one UPDATE long; every copy carries the same
 Message-ID (`<notification-ID@host>`) so that mail systems can recognise the duplicate.
 
-Coalescing: events of the kinds in COALESCED (replies) wait NOTIFICATION_COALESCE_SECONDS for
-more of the same to the same person. The first one opens a window (its `next_attempt_at` is
-created_at + the delay, its task deferred until then); the next ones join it (the same
-`next_attempt_at`). When it ends, one `deliver` claims all of that recipient's pending rows of
-the kind that are due, in one conditional UPDATE, and sends them as one email: the batch. A row
-no longer owed (its reply hidden or deleted since) is cancelled alone and the rest are sent;
-retries, backoff and the failed state then apply to the whole batch, whose Message-ID is its
-first row's. A delay of 0, or a task backend that cannot defer (the tests' ImmediateBackend),
-sends each event as it comes.
+Coalescing: events of the kinds in COALESCED (replies, reports to moderators) wait
+NOTIFICATION_COALESCE_SECONDS for more of the same to the same person. The first one opens a
+window (its `next_attempt_at` is created_at + the delay, its task deferred until then); the
+next ones join it (the same `next_attempt_at`). When it ends, one `deliver` claims all of that
+recipient's pending rows of the kind that are due, in one conditional UPDATE, and sends them as
+one email: the batch. A row no longer owed (its reply hidden or deleted since) is cancelled
+alone and the rest are sent; retries, backoff and the failed state then apply to the whole
+batch, whose Message-ID is its first row's. A delay of 0, or a task backend that cannot defer
+(the tests' ImmediateBackend), sends each event as it comes. Rows about a period (digests)
+are never batched.
 """
 
 import logging
@@ -50,7 +51,7 @@ class Cancel(Exception):
 
 
 # The kinds whose events to one recipient are sent together when they come close together.
-COALESCED = {Notification.Kind.REPLY}
+COALESCED = {Notification.Kind.REPLY, Notification.Kind.REPORT}
 
 
 def record(*, recipient, kind: str, comment, base_url: str) -> Notification | None:
@@ -149,17 +150,12 @@ def deliver(notification_id: int, *, now=None) -> str:
         ).order_by("created_at", "pk")
     )
     # Rows no longer owed on their own (a reply hidden since): cancelled, the others go on.
-    stale = kinds.STALE.get(head["kind"])
-    owed = []
-    reason = ""
-    for notification in batch:
-        reason = stale(notification) if stale else ""
-        if reason:
-            mine.filter(pk=notification.pk).update(state=State.CANCELLED, last_error=reason)
-        else:
-            owed.append(notification)
+    stale = kinds.STALE[head["kind"]](batch) if head["kind"] in kinds.STALE else {}
+    for pk, reason in stale.items():
+        mine.filter(pk=pk).update(state=State.CANCELLED, last_error=reason)
+    owed = [notification for notification in batch if notification.pk not in stale]
     if not owed:
-        return f"cancelled: {reason}"
+        return f"cancelled: {next(iter(stale.values()))}"
     try:
         message = build_message(owed)
     except Cancel as why:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from consultations.models import Comment, ModerationReason
 
-from . import unsubscribe
+from . import reports, unsubscribe
 from .delivery import Cancel
 from .models import Notification
 
@@ -40,8 +40,7 @@ def comment_hidden(batch: list[Notification]):
     return "consultations/email/comment_hidden", context, author.email
 
 
-def reply_stale(notification: Notification) -> str:
-    """Why one reply of a batch is no longer written about ("" while it is)."""
+def _reply_stale(notification: Notification) -> str:
     reply = notification.comment
     if reply.status != Comment.Status.PUBLISHED:
         return f"the reply is {reply.status}"
@@ -50,12 +49,17 @@ def reply_stale(notification: Notification) -> str:
     return ""
 
 
+def reply_stale(batch: list[Notification]) -> dict[int, str]:
+    """The replies of a batch no longer written about (hidden, deleted), with why."""
+    return {row.pk: why for row in batch if (why := _reply_stale(row))}
+
+
 def reply(batch: list[Notification]):
     """One email for one reply, or for several to the same person (coalesced, oldest first)."""
     notification = batch[0]
     recipient = notification.recipient
     for row in batch:
-        why = reply_stale(row)
+        why = _reply_stale(row)
         if why:
             raise Cancel(why)
     profile = getattr(recipient, "profile", None)
@@ -102,9 +106,11 @@ def reply(batch: list[Notification]):
     return "consultations/email/reply", context, recipient.email
 
 
-# Per kind, why one row of a batch is no longer owed: delivery cancels it and sends the rest.
+# Per kind, the rows of a batch no longer owed, with why: delivery cancels them and sends
+# the rest.
 STALE = {
     Notification.Kind.REPLY: reply_stale,
+    Notification.Kind.REPORT: reports.stale,
 }
 
 # A digest lists at most this many comments; the rest are counted, with a link to their
@@ -224,4 +230,5 @@ RENDERERS = {
     Notification.Kind.COMMENT_HIDDEN: comment_hidden,
     Notification.Kind.REPLY: reply,
     Notification.Kind.DIGEST: digest,
+    Notification.Kind.REPORT: reports.render,
 }

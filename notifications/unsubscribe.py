@@ -6,7 +6,7 @@ from django.urls import reverse
 
 SALT = "notifications.unsubscribe"
 # The kinds a link may stop, and the profile field each one turns off (views.STOP does it).
-KINDS = {"reply": "email_replies", "digest": "email_digest"}
+KINDS = {"reply": "email_replies", "digest": "email_digest", "report": "email_reports"}
 
 
 def token(*, user, kind: str) -> str:

@@ -11,14 +11,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.services import email_digest_stop, email_replies_stop
+from accounts.services import email_digest_stop, email_replies_stop, email_reports_stop
 from consultations.models import Consultation, Question
 
 from . import feed, follows
 from . import unsubscribe as links
 
 # What each kind's link stops (every kind of unsubscribe.KINDS has one).
-STOP = {"reply": email_replies_stop, "digest": email_digest_stop}
+STOP = {
+    "reply": email_replies_stop,
+    "digest": email_digest_stop,
+    "report": email_reports_stop,
+}
 
 
 # RFC 8058: mail providers send the one-click POST without this site's CSRF token. The signed
