@@ -79,6 +79,12 @@ MIDDLEWARE = [
     "consultations.notifications.RequestBaseURLMiddleware",
 ]
 
+# Behind a load balancer, each app server's name (e.g. its host name): responses then say which
+# server answered (X-Served-By, forum.middleware.ServedByMiddleware). Unset: no such header.
+APP_SERVER_ID = os.environ.get("APP_SERVER_ID", "").strip()
+if APP_SERVER_ID:
+    MIDDLEWARE.insert(0, "forum.middleware.ServedByMiddleware")
+
 ROOT_URLCONF = "forum.urls"
 WSGI_APPLICATION = "forum.wsgi.application"
 
