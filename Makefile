@@ -24,10 +24,13 @@ $(STAMP): requirements.lock
 LOCK_VENV := .venv-lock
 PIP_TOOLS := pip-tools==7.6.2
 
+# `make lock LOCK_UPGRADE=` adds what pyproject.toml gained and keeps every other pin.
+LOCK_UPGRADE ?= --upgrade
+
 lock:
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$(PIP_TOOLS)"
-	$(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe \
+	$(LOCK_VENV)/bin/pip-compile --quiet $(LOCK_UPGRADE) --generate-hashes --allow-unsafe \
 		--extra test --extra deploy --strip-extras --no-emit-index-url \
 		-o requirements.lock pyproject.toml
 

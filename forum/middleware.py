@@ -1,5 +1,7 @@
 """Site-wide middleware: security headers Django does not set; a 503 when the database is down."""
 
+import os
+
 from django.conf import settings
 from django.db import Error as DjangoDatabaseError
 from django.db import InterfaceError, OperationalError
@@ -34,6 +36,20 @@ class SecurityHeadersMiddleware:
             policy = settings.CONTENT_SECURITY_POLICY
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class ServedByMiddleware:
+    """`X-Served-By: <APP_SERVER_ID> pid <pid>` on every response: which app server (and which of
+    its processes) answered, for a load balancer's logs and tests/test_scale_out.py. Installed
+    only when APP_SERVER_ID is set (forum/settings.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers["X-Served-By"] = f"{settings.APP_SERVER_ID} pid {os.getpid()}"
         return response
 
 

@@ -79,6 +79,12 @@ MIDDLEWARE = [
     "consultations.notifications.RequestBaseURLMiddleware",
 ]
 
+# Behind a load balancer, each app server's name (e.g. its host name): responses then say which
+# server answered (X-Served-By, forum.middleware.ServedByMiddleware). Unset: no such header.
+APP_SERVER_ID = os.environ.get("APP_SERVER_ID", "").strip()
+if APP_SERVER_ID:
+    MIDDLEWARE.insert(0, "forum.middleware.ServedByMiddleware")
+
 ROOT_URLCONF = "forum.urls"
 WSGI_APPLICATION = "forum.wsgi.application"
 
@@ -145,7 +151,12 @@ def cache_settings(redis_url: str) -> dict:
     }
 
 
-CACHES = cache_settings(os.environ.get("REDIS_URL", ""))
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHES = cache_settings(REDIS_URL)
+if REDIS_URL:
+    # Sessions read from Redis, written through to the database: any app server reads any
+    # session, and a Redis restart logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -191,9 +202,47 @@ if os.environ.get("EMAIL_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
-# Background tasks (emails): stored in the database and run by `manage.py db_worker`. The
-# database is already there and backed up, so the queue needs no other service to run or watch.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+def task_settings(backend: str, redis_url: str) -> dict:
+    """The task queue (emails) as TASKS_BACKEND selects it; the same tasks API either way.
+
+    "database" (the default): a table, run by `manage.py db_worker`. The database is already
+    there and backed up, so the queue needs no other service to run or watch.
+    "rq": Redis (REDIS_URL), run by `manage.py rqworker default --with-scheduler` (django-rq and
+    rq; the scheduler runs deferred tasks, the retries after an SMTP failure, when they are due).
+    Returns TASKS, RQ_QUEUES, RQ and the apps to install."""
+    backend = (backend or "database").strip().lower()
+    if backend == "database":
+        return {
+            "TASKS": {
+                "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+            },
+            "RQ_QUEUES": {},
+            "RQ": {},
+            "apps": [],
+        }
+    if backend == "rq":
+        if not redis_url:
+            raise ImproperlyConfigured(
+                "TASKS_BACKEND=rq keeps the task queue in Redis: set REDIS_URL too "
+                "(e.g. redis://127.0.0.1:6379/0), or leave TASKS_BACKEND unset for the database."
+            )
+        return {
+            "TASKS": {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+            # Seconds a job may run before rq stops it (a send is one SMTP transaction).
+            "RQ_QUEUES": {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 300}},
+            # rqworker runs each job through django-tasks (no --job-class needed).
+            "RQ": {"JOB_CLASS": "django_tasks_rq.Job"},
+            "apps": ["django_rq", "django_tasks_rq"],
+        }
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be 'database' (the default) or 'rq', not {backend!r}."
+    )
+
+
+_tasks = task_settings(os.environ.get("TASKS_BACKEND", ""), REDIS_URL)
+TASKS, RQ_QUEUES, RQ = _tasks["TASKS"], _tasks["RQ_QUEUES"], _tasks["RQ"]
+INSTALLED_APPS += _tasks["apps"]
 # Notifications (notifications/delivery.py): tries before giving up, the first retry's wait (it
 # doubles after each failure), and how long a row may stay "sending" before it is reclaimed.
 NOTIFICATION_MAX_ATTEMPTS = max(int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "5")), 1)

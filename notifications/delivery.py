@@ -112,6 +112,10 @@ def enqueue(notification_id: int, *, run_after=None) -> None:
     if run_after is not None:
         if not send_notification.get_backend().supports_defer:
             return
+        # Up to the next whole second: rq's scheduler keeps whole seconds (truncated), and a task
+        # run before the row is due finds nothing to do.
+        if run_after.microsecond:
+            run_after = run_after.replace(microsecond=0) + timedelta(seconds=1)
         send_notification.using(run_after=run_after).enqueue(notification_id)
     else:
         send_notification.enqueue(notification_id)
@@ -142,6 +146,15 @@ def deliver(notification_id: int, *, now=None) -> str:
         state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
+        # Run early (a backend's clock, a scheduler's rounding): queued again for its time.
+        due_at = (
+            Notification.objects.filter(pk=notification_id, state=State.PENDING)
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        if due_at is not None and due_at > now:
+            enqueue(notification_id, run_after=due_at)
+            return "not due yet: deferred to its time"
         return "not due or claimed elsewhere"
     mine = Notification.objects.filter(claim=token, state=State.SENDING)
     batch = list(

@@ -153,3 +153,23 @@ def test_a_stuck_row_on_its_last_attempt_is_given_up(hide, settings, mailoutbox)
     )
     call_command("send_pending_notifications")
     assert Notification.objects.get().state == State.FAILED and mailoutbox == []
+
+
+def test_a_task_run_before_its_row_is_due_is_queued_again_for_its_time(hide, settings):
+    """rq's scheduler keeps whole seconds: a deferred retry may start before the row is due. It
+    then sends nothing and is queued again for the row's time, rounded up to a whole second."""
+    from notifications.tasks import send_notification
+
+    hide(run=False)
+    row = Notification.objects.get()
+    due = timezone.now() + timedelta(seconds=30, microseconds=1)
+    Notification.objects.filter(pk=row.pk).update(next_attempt_at=due)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+    assert delivery.deliver(row.pk) == "not due yet: deferred to its time"
+
+    (queued,) = send_notification.get_backend().results
+    assert queued.args == [row.pk]
+    assert queued.task.run_after == due.replace(microsecond=0) + timedelta(seconds=1)
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == (State.PENDING, 0)

@@ -1,26 +1,21 @@
 """A real db_worker process sends reply emails to a real SMTP server, exactly once, even when it
 is killed in the middle of a batch and restarted."""
 
-import asyncio
-import email
-import email.policy
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from aiosmtpd.controller import Controller
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 
 from notifications.models import Notification
+from tests.processes import (
+    DB_WORKER,
+    WAIT,
+    Worker,
+    child_environment,
+    running_smtp_server,
+    smtp_environment,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -33,107 +28,11 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-WAIT = 60  # seconds: a bound for each wait, which should take one or two
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it accepts. `hold_at` (the n-th DATA
-    command, from 0) makes it wait until `release` and then refuse that one, as a server does
-    whose client vanished before the end of the transaction: that message is never delivered."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-        self.data_commands = 0
-        self.hold_at: int | None = None
-        self.held = threading.Event()
-        self.release = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        with self.lock:
-            n = self.data_commands
-            self.data_commands += 1
-        if n == self.hold_at:
-            self.held.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            return "451 4.3.0 Not delivered"
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, count: int, worker=None) -> None:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.messages) >= count:
-                    return
-            if worker is not None and worker.process.poll() is not None:
-                raise AssertionError(f"the worker exited:\n{worker.log()}")
-            time.sleep(0.05)
-        raise AssertionError(f"{len(self.messages)} of {count} emails arrived")
-
 
 @pytest.fixture
 def smtp_server():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, mailbox
-    finally:
-        mailbox.release.set()
-        controller.stop()
-
-
-class Worker:
-    def __init__(self, env: dict[str, str], log_path: Path):
-        self.env, self.log_path = env, log_path
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-                [
-                    sys.executable,
-                    "manage.py",
-                    "db_worker",
-                    "--interval",
-                    "0.1",
-                    "--no-startup-delay",
-                    "--no-reload",
-                    "-v",
-                    "2",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -146,27 +45,8 @@ def worker(smtp_server, tmp_path, settings):
     # Each reply alone, unless a test coalesces them (then in both processes: the test's,
     # which records and defers, and the worker's, which claims the batch).
     settings.NOTIFICATION_COALESCE_SECONDS = 0
-    db = connection.settings_dict  # the test database, set up by pytest-django
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "NOTIFICATION_"))}
-    env.update(
-        {
-            "DATABASE_URL": (
-                f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-                f"{db['NAME']}"
-            ),
-            "DEBUG": "0",
-            "SECRET_KEY": django_settings.SECRET_KEY,
-            "SITE_URL": "https://consult.example.org",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(controller.port),
-            "EMAIL_USE_TLS": "0",
-            "EMAIL_USE_SSL": "0",
-            "DEFAULT_FROM_EMAIL": "consultations@consult.example.org",
-            "NOTIFICATION_COALESCE_SECONDS": "0",
-        }
-    )
-    running = Worker(env, tmp_path / "worker.log")
+    env = child_environment(**smtp_environment(controller.port), NOTIFICATION_COALESCE_SECONDS="0")
+    running = Worker(DB_WORKER, env, tmp_path / "worker.log")
     try:
         yield running
     finally:
