@@ -385,3 +385,21 @@ def test_the_command_records_the_daily_emails(
         f"{period}: 0 daily report emails recorded.",
     ]
     assert len(mailoutbox) == 1
+
+
+def test_delivering_reports_takes_a_fixed_number_of_queries(
+    question, user, mod, post_comment, report, settings, mailoutbox, django_assert_num_queries
+):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    settings.NOTIFICATION_COALESCE_SECONDS = 120
+    for _n in range(3):
+        report(post_comment(question=question, author=user))
+    first = report_rows()[0]
+
+    # Look up the row, claim the batch, read it; which comments still await moderation and
+    # which consultations the moderator moderates; the address; the reasons; mark them sent.
+    with django_assert_num_queries(8):
+        assert delivery.deliver(first.pk, now=first.next_attempt_at) == "sent 3 in one email"
+    assert len(mailoutbox) == 1
