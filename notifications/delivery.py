@@ -136,7 +136,7 @@ def deliver(notification_id: int, *, now=None) -> str:
     due = Notification.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
     head = due.filter(pk=notification_id).values("recipient_id", "kind", "period").first()
     if head is None:
-        return "not due or claimed elsewhere"
+        return _not_claimed(notification_id, now)
     if head["period"] == "" and coalescing(head["kind"]):
         # The whole batch: every due row of this recipient and kind, this one among them.
         batch_rows = due.filter(recipient_id=head["recipient_id"], kind=head["kind"], period="")
@@ -146,16 +146,7 @@ def deliver(notification_id: int, *, now=None) -> str:
         state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
-        # Run early (a backend's clock, a scheduler's rounding): queued again for its time.
-        due_at = (
-            Notification.objects.filter(pk=notification_id, state=State.PENDING)
-            .values_list("next_attempt_at", flat=True)
-            .first()
-        )
-        if due_at is not None and due_at > now:
-            enqueue(notification_id, run_after=due_at)
-            return "not due yet: deferred to its time"
-        return "not due or claimed elsewhere"
+        return _not_claimed(notification_id, now)
     mine = Notification.objects.filter(claim=token, state=State.SENDING)
     batch = list(
         mine.select_related(
@@ -190,6 +181,20 @@ def deliver(notification_id: int, *, now=None) -> str:
         return "retry"
     mine.update(state=State.SENT, sent_at=timezone.now(), last_error="")
     return "sent" if len(owed) == 1 else f"sent {len(owed)} in one email"
+
+
+def _not_claimed(notification_id: int, now) -> str:
+    """A task that found its row not due, or held by another worker. Run early (a backend's
+    clock, a scheduler's rounding to whole seconds), it is queued again for the row's time."""
+    due_at = (
+        Notification.objects.filter(pk=notification_id, state=State.PENDING)
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if due_at is not None and due_at > now:
+        enqueue(notification_id, run_after=due_at)
+        return "not due yet: deferred to its time"
+    return "not due or claimed elsewhere"
 
 
 def reclaim_stuck(*, now=None) -> tuple[int, int]:

@@ -7,7 +7,7 @@ Each moderator chooses on their profile (Profile.email_reports):
   reports close together make one email);
 - "daily": one REPORT row per moderator and day (period "reports:YYYY-MM-DD", comment None,
   window [since, until)), recorded by `schedule_report_digests` (`manage.py
-  send_report_digests`, run by cron at or after DAILY_EMAIL_HOUR): it lists the comments
+  send_digests`, run by cron at or after DAILY_EMAIL_HOUR): it lists the comments
   reported in the window that still await moderation; running it twice records it once;
 - "off": none.
 

@@ -234,5 +234,7 @@ def test_profile_page_query_count(client, user, django_assert_num_queries):
     client.force_login(user)
     client.get("/accounts/profile/")  # warms the session and the content types
 
-    with django_assert_num_queries(5):
+    # Session, user, the profile, whether they moderate a consultation, then the header's unread
+    # count (the user's profile, for their last look, and the count).
+    with django_assert_num_queries(6):
         assert client.get("/accounts/profile/").status_code == 200

@@ -43,7 +43,10 @@ def test_a_naive_now_is_read_in_the_sites_time_zone(settings):
     settings.DAILY_EMAIL_HOUR = 7
     out = io.StringIO()
     call_command("send_digests", now="2026-12-03T08:00", stdout=out)
-    assert out.getvalue().strip() == "Scheduled 0 digests (daily:2026-12-02, weekly:2026-W48)."
+    assert out.getvalue().strip() == (
+        "Scheduled 0 digests (daily:2026-12-02, weekly:2026-W48) and 0 daily emails about "
+        "reported comments (reports:2026-12-03)."
+    )
 
 
 def test_the_scheduler_runs_the_same_scheduling_in_a_loop(

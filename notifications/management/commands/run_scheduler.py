@@ -3,7 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from .send_digests import run
 
@@ -26,7 +26,10 @@ class Command(BaseCommand):
         done = 0
         try:
             while True:
-                close_old_connections()
+                # A long-lived process drops a connection the database closed; not when called
+                # inside a caller's transaction (call_command from a test or a script).
+                if not connection.in_atomic_block:
+                    close_old_connections()
                 try:
                     self.stdout.write(run(base_url=base_url))
                 except Exception as error:  # the database away for a while: try next time

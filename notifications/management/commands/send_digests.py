@@ -1,11 +1,12 @@
-"""Schedule the digests owed for the last complete daily and weekly periods (run it hourly)."""
+"""Schedule the digests owed for the last complete daily and weekly periods, and the moderators'
+daily emails about reported comments (run it hourly)."""
 
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from notifications import digests
+from notifications import digests, reports
 
 
 def parse_now(value: str) -> datetime:
@@ -23,7 +24,12 @@ def run(*, now: datetime | None = None, base_url: str | None = None) -> str:
     now = now or timezone.now()
     created = digests.schedule_digests(now, base_url=base_url)
     periods = ", ".join(digests.period_for(f, now)[0] for f in digests.FREQUENCIES)
-    return f"Scheduled {len(created)} digests ({periods})."
+    report_emails = reports.schedule_report_digests(now)
+    report_period = reports.report_window(now)[0]
+    return (
+        f"Scheduled {len(created)} digests ({periods}) and {report_emails} daily emails about "
+        f"reported comments ({report_period})."
+    )
 
 
 class Command(BaseCommand):
@@ -31,7 +37,8 @@ class Command(BaseCommand):
         "Create and enqueue the digest emails of the last complete daily period (the 24 hours "
         "before the last DAILY_EMAIL_HOUR) and weekly period (the week before the last "
         "WEEKLY_DIGEST_WEEKDAY at that hour). Idempotent: a digest already scheduled for its "
-        "period is not made again, so running it every hour from cron is safe."
+        "period is not made again, so running it every hour from cron is safe. Also records "
+        "the moderators' daily emails about reported comments (notifications.reports)."
     )
 
     def add_arguments(self, parser):
