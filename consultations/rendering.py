@@ -75,6 +75,7 @@ class ShownComment(CommentStates):
         "lft",
         "rght",
         "changed",
+        "created_at",
         "fragment_source",
         "fragment_html",
         "parent_author_id",
@@ -101,6 +102,7 @@ class ShownComment(CommentStates):
             self.lft,
             self.rght,
             self.changed,
+            self.created_at,
             self.fragment_source,
             self.fragment_html,
             *parent_author,
@@ -131,6 +133,8 @@ def shown_rows(comments: QuerySet, *, parent_names: bool = False) -> QuerySet:
         "rght",
         # As text, as the database writes it: compared, never computed with.
         "changed",
+        # For the "New since your last visit" marks, made around the stored fragment.
+        "created_at",
         "page_fragment__source",
         "page_fragment__html",
     ]
@@ -326,6 +330,8 @@ def _labels(language: str) -> dict[str, str]:
             "your_comment": gettext("your comment"),
             "report": gettext("Report"),
             "reported": gettext("Reported"),
+            "new": gettext("New"),
+            "since_last_visit": gettext("since your last visit"),
         }
         return {name: escape(text) for name, text in words.items()} | {
             "thread": gettext("Comments on question %(number)s"),
@@ -439,10 +445,13 @@ def thread_html(
     viewer,
     filtered: bool = False,
     confirmation=None,
+    new_since=None,
 ) -> SafeString:
     """A question's comments (selectors.ThreadItem, with `fragment` and `flags` on each
     comment) as nested ordered lists; with `filtered`, a flat list whose dates and links lead
-    to each comment's place in its thread."""
+    to each comment's place in its thread. With `new_since`, the shown comments published
+    after it by others than the viewer are marked "New since your last visit" (around their
+    stored fragment: the mark is the reader's, the fragment everyone's)."""
     labels = _labels(_language())
     actions = _Actions(
         labels=labels,
@@ -464,6 +473,10 @@ def thread_html(
         (True, True): "comment comment--hidden comment--reply",
     }
 
+    new_mark = (
+        f'<p class="comment__new"><span class="badge badge--new">{labels["new"]}</span>'
+        f'<span class="visually-hidden"> {labels["since_last_visit"]}</span></p>'
+    )
     reply_to: dict[str, str] = {"": ""}
     out = []
     append = out.append
@@ -478,9 +491,16 @@ def thread_html(
             label = labels["thread"] % {"number": question.number}
             opening = f'<ol class="thread" aria-label="{label}"><li class="thread__item">'
         status = c.status
+        new = (
+            new_since is not None
+            and status == published
+            and c.created_at > new_since
+            and c.author_id != viewer_pk
+        )
         article = (
-            f'{opening}<article class="{classes[status == hidden, c.level > 0]}" '
-            f'id="comment-{pk}" aria-labelledby="comment-{pk}-by">'
+            f'{opening}<article class="{classes[status == hidden, c.level > 0]}'
+            f'{" comment--new" if new else ""}" id="comment-{pk}" '
+            f'aria-labelledby="comment-{pk}-by">{new_mark if new else ""}'
         )
         if status != published:
             template = actions.template(c.flags, own=False, shown=False)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import StakeholderType
-from notifications import follows
+from notifications import follows, visits
 
 from . import attachments, export, notices, permissions, search, selectors, services
 from .forms import CommentForm, HideForm, ModerationNoteForm, ReportForm
@@ -75,6 +75,7 @@ def consultation_detail(request, slug: str):
     following, followed_questions = follows.followed_on_page(request.user, consultation)
     for block in page.questions:
         block.following = block.question.pk in followed_questions
+    new_since = visits.record(request.user, consultation)
     return render(
         request,
         "consultations/consultation_detail.html",
@@ -89,6 +90,7 @@ def consultation_detail(request, slug: str):
             "can_export": permissions.can_export(request.user),
             "attachment_help": attachments.limits_help(),
             "following": following,
+            "new_since": new_since,
             # The confirmation of a post or edit shows in the comment; base.html shows the rest.
             "messages": page_messages,
             "confirmation": confirmation,
@@ -178,6 +180,7 @@ def question_detail(request, slug: str, number: int):
     else:
         params = [("sort", page.sort)] * (page.sort != selectors.SORTS[0])
     following = follows.followed_on_page(request.user, consultation)[1]
+    new_since = visits.record(request.user, consultation)
     return render(
         request,
         "consultations/question_detail.html",
@@ -200,6 +203,7 @@ def question_detail(request, slug: str, number: int):
             "email_verified": permissions.has_verified_email(request.user),
             "attachment_help": attachments.limits_help(),
             "following": page.question.pk in following,
+            "new_since": new_since,
             "messages": page_messages,
             "confirmation": confirmation,
         },

@@ -16,4 +16,6 @@ def comment_thread(context, items, *, question, consultation, filtered=False, co
         viewer=context["user"],
         filtered=bool(filtered),
         confirmation=confirmation,
+        # Set by the views: when the viewer's previous visit to the consultation ended.
+        new_since=context.get("new_since"),
     )
