@@ -79,7 +79,11 @@ def test_the_worker_sends_each_reply_email_once_even_when_killed_mid_batch(
     html = message.get_body(("html",)).get_content()
     assert "Hello Amina Diallo," in text and "Agreed, and legal routes too." in text
     assert permalink in text and f'href="{permalink}"' in html
-    row.refresh_from_db()
+    # The worker marks the row sent just after the SMTP server accepted the message.
+    deadline = time.monotonic() + WAIT
+    while row.state != Notification.State.SENT and time.monotonic() < deadline:
+        time.sleep(0.05)
+        row.refresh_from_db()
     assert (row.state, row.attempts) == (Notification.State.SENT, 1)
 
     # A batch of replies; the worker is killed while the SMTP server holds the third of them.
