@@ -11,13 +11,12 @@ request (management commands, workers) at settings.SITE_URL.
 
 import contextvars
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 
 from accounts.models import Profile, User
 from notifications import delivery
 from notifications.models import Notification
+from notifications.recipients import address_verified, address_verified_filter
 
 from .models import Comment
 
@@ -70,12 +69,7 @@ def comment_replied(*, reply: Comment) -> None:
     if parent.status == Comment.Status.DELETED:
         return  # its author withdrew from the thread
     recipient = parent.author
-    if (
-        not recipient.email
-        or not EmailAddress.objects.filter(
-            user=recipient, email__iexact=recipient.email, verified=True
-        ).exists()
-    ):
+    if not address_verified(recipient):
         return
     delivery.record(
         recipient=recipient, kind=Notification.Kind.REPLY, comment=reply, base_url=base_url()
@@ -96,13 +90,7 @@ def comment_reported(*, report) -> None:
         )
         .exclude(pk=report.reporter_id)
         .exclude(email="")
-        .filter(
-            Exists(
-                EmailAddress.objects.filter(
-                    user=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True
-                )
-            )
-        )
+        .filter(address_verified_filter())
         .order_by("pk")
     )
     base = base_url()

@@ -72,6 +72,43 @@ def record(*, recipient, kind: str, comment, base_url: str) -> Notification | No
     return notification
 
 
+def record_period(
+    *, kind: str, period: str, since, until, recipients, base_url: str, due
+) -> list[int]:
+    """Record one row of `kind` per recipient for a period (a digest, a moderator's daily
+    email), due at `due`, and send each after the commit; returns the pks of the rows this call
+    created. A row already there, from an earlier run or a concurrent one, stays as it is: the
+    unique (recipient, kind, period) constraint keeps one, and only its creator enqueues it."""
+    # `claim` is free until a worker claims the row (deliver overwrites it): here it tells this
+    # call's rows from a concurrent call's.
+    run = uuid.uuid4()
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=recipient_id,
+                kind=kind,
+                period=period,
+                since=since,
+                until=until,
+                base_url=base_url,
+                created_at=due,
+                next_attempt_at=due,
+                claim=run,
+            )
+            for recipient_id in recipients
+        ],
+        ignore_conflicts=True,
+    )
+    created = list(
+        Notification.objects.filter(kind=kind, period=period, claim=run).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in created:
+        transaction.on_commit(lambda pk=pk: enqueue(pk))
+    return created
+
+
 def coalescing(kind: str) -> bool:
     """Whether events of `kind` wait for others to go in one email (see the module)."""
     from .tasks import send_notification

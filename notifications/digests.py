@@ -21,19 +21,19 @@ The email itself is written at send time (kinds.digest): comments hidden or dele
 out, and a digest with nothing left is cancelled.
 """
 
-import uuid
 from datetime import datetime, time, timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Profile
 from consultations.models import Comment
 
+from . import delivery
 from .models import Follow, Notification
+from .recipients import address_verified_filter
 
 FREQUENCIES = (Profile.Digest.DAILY, Profile.Digest.WEEKLY)
 
@@ -64,15 +64,6 @@ def period_for(frequency: str, now: datetime | None = None) -> tuple[str, dateti
     else:
         raise ValueError(f"No digest period for {frequency!r}.")
     return key, at(since_day), at(day)
-
-
-def verified_address(user_ref: str = "user") -> Exists:
-    """The user's address is verified (an allauth EmailAddress row for it, verified)."""
-    return Exists(
-        EmailAddress.objects.filter(
-            user=OuterRef(user_ref), email__iexact=OuterRef(f"{user_ref}__email"), verified=True
-        )
-    )
 
 
 def new_comments(*, since: datetime, until: datetime):
@@ -108,7 +99,7 @@ def _recipients(frequency: str, since: datetime, until: datetime) -> list[int]:
             user__profile__email_digest=frequency,
         )
         .exclude(user__email="")
-        .filter(verified_address())
+        .filter(address_verified_filter("user", "user__email"))
         .values_list("user_id", "question_id", "consultation_id")
     )
     by_question: dict[int, set[int]] = {}
@@ -155,7 +146,6 @@ def schedule_digests(
     of the rows this call created (each enqueued once, after the commit)."""
     now = now or timezone.now()
     base_url = (base_url or settings.SITE_URL).rstrip("/")
-    run = uuid.uuid4()
     sent_from = timezone.now()  # due at once, whatever period `now` picks
     created: list[int] = []
     with transaction.atomic():
@@ -164,35 +154,13 @@ def schedule_digests(
             recipients = _recipients(frequency, since, until)
             if not recipients:
                 continue
-            # `claim` is free until a worker claims the row (delivery.deliver overwrites it):
-            # here it tells this run's rows from a concurrent run's.
-            Notification.objects.bulk_create(
-                [
-                    Notification(
-                        recipient_id=user_id,
-                        kind=Notification.Kind.DIGEST,
-                        period=key,
-                        since=since,
-                        until=until,
-                        base_url=base_url,
-                        created_at=sent_from,
-                        next_attempt_at=sent_from,
-                        claim=run,
-                    )
-                    for user_id in recipients
-                ],
-                ignore_conflicts=True,
+            created += delivery.record_period(
+                kind=Notification.Kind.DIGEST,
+                period=key,
+                since=since,
+                until=until,
+                recipients=recipients,
+                base_url=base_url,
+                due=sent_from,
             )
-            created += Notification.objects.filter(
-                kind=Notification.Kind.DIGEST, period=key, claim=run
-            ).values_list("pk", flat=True)
-        if created:
-            transaction.on_commit(lambda: _enqueue_all(created))
     return created
-
-
-def _enqueue_all(pks: list[int]) -> None:
-    from . import delivery
-
-    for pk in pks:
-        delivery.enqueue(pk)

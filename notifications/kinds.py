@@ -7,7 +7,6 @@ address) or raises delivery.Cancel. They run inside `translation.override(recipi
 language)`.
 """
 
-from allauth.account.models import EmailAddress
 from django.urls import reverse
 
 from consultations.models import Comment, ModerationReason
@@ -15,6 +14,7 @@ from consultations.models import Comment, ModerationReason
 from . import reports, unsubscribe
 from .delivery import Cancel
 from .models import Notification
+from .recipients import address_verified
 
 EXCERPT = 400
 
@@ -65,12 +65,7 @@ def reply(batch: list[Notification]):
     profile = getattr(recipient, "profile", None)
     if profile is not None and not profile.email_replies:
         raise Cancel("the recipient stopped emails about replies")
-    if not (
-        recipient.email
-        and EmailAddress.objects.filter(
-            user=recipient, email__iexact=recipient.email, verified=True
-        ).exists()
-    ):
+    if not address_verified(recipient):
         raise Cancel("the recipient's address is not verified")
     parents = dict(
         Comment.objects.filter(pk__in={row.comment.parent_id for row in batch}).values_list(
@@ -134,12 +129,7 @@ def digest(batch: list[Notification]):
     frequency = notification.period.partition(":")[0]
     if profile is None or profile.email_digest != frequency:
         raise Cancel("the recipient no longer wants this digest")
-    if not (
-        recipient.email
-        and EmailAddress.objects.filter(
-            user=recipient, email__iexact=recipient.email, verified=True
-        ).exists()
-    ):
+    if not address_verified(recipient):
         raise Cancel("the recipient's address is not verified")
     found = digests.followed_comments(
         recipient, since=notification.since, until=notification.until

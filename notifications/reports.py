@@ -17,7 +17,6 @@ its author) is left out, and an email with nothing left is cancelled.
 
 from datetime import datetime, time, timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
@@ -28,8 +27,9 @@ from accounts.models import Profile, User
 from consultations.models import Comment, ModerationReason, Report
 
 from . import unsubscribe
-from .delivery import Cancel, enqueue
+from .delivery import Cancel, record_period
 from .models import Notification
+from .recipients import address_verified, address_verified_filter
 
 EXCERPT = 300
 PERIOD_PREFIX = "reports:"
@@ -55,14 +55,6 @@ def report_window(now) -> tuple[str, datetime, datetime]:
     return f"{PERIOD_PREFIX}{day.isoformat()}", since, until
 
 
-def _verified(user_ref="pk", email_ref="email"):
-    return Exists(
-        EmailAddress.objects.filter(
-            user=OuterRef(user_ref), email__iexact=OuterRef(email_ref), verified=True
-        )
-    )
-
-
 def schedule_report_digests(now=None) -> int:
     """Record (once) the daily email of every moderator who chose it and has comments reported
     in the last window still awaiting moderation, and enqueue them; returns how many were
@@ -81,42 +73,23 @@ def schedule_report_digests(now=None) -> int:
     recipients = list(
         User.objects.filter(is_active=True, profile__email_reports=Reports.DAILY)
         .exclude(email="")
-        .filter(_verified(), Exists(awaiting), ~Exists(already))
+        .filter(address_verified_filter(), Exists(awaiting), ~Exists(already))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     if not recipients:
         return 0
-    base_url = settings.SITE_URL
     with transaction.atomic():
         # A scheduler running at the same time records the same rows: the constraint keeps one.
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    recipient_id=pk,
-                    kind=Notification.Kind.REPORT,
-                    period=period,
-                    since=since,
-                    until=until,
-                    base_url=base_url,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-                for pk in recipients
-            ],
-            ignore_conflicts=True,
+        recorded = record_period(
+            kind=Notification.Kind.REPORT,
+            period=period,
+            since=since,
+            until=until,
+            recipients=recipients,
+            base_url=settings.SITE_URL,
+            due=now,
         )
-        recorded = list(
-            Notification.objects.filter(
-                recipient_id__in=recipients,
-                kind=Notification.Kind.REPORT,
-                period=period,
-                state=Notification.State.PENDING,
-                attempts=0,
-            ).values_list("pk", flat=True)
-        )
-        for pk in recorded:
-            transaction.on_commit(lambda pk=pk: enqueue(pk))
     return len(recorded)
 
 
@@ -169,12 +142,7 @@ def _check_recipient(recipient, choice: str) -> None:
     profile = getattr(recipient, "profile", None)
     if profile is None or profile.email_reports != choice:
         raise Cancel(f"the recipient no longer chose {choice} emails about reports")
-    if not (
-        recipient.email
-        and EmailAddress.objects.filter(
-            user=recipient, email__iexact=recipient.email, verified=True
-        ).exists()
-    ):
+    if not address_verified(recipient):
         raise Cancel("the recipient's address is not verified")
 
 
