@@ -15,7 +15,7 @@ from consultations.models import Comment
 from notifications import digests
 from notifications.models import Follow, Notification
 from tests.conftest import create_user
-from tests.notifications.test_worker import Mailbox, free_port
+from tests.processes import Mailbox, free_port
 
 pytestmark = [
     pytest.mark.e2e,
