@@ -120,6 +120,17 @@ def test_translations_keep_every_placeholder(lang):
             assert set(PLACEHOLDER.findall(text)) == expected, (entry.msgid, text)
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_plural_messages_have_every_form_the_language_needs(lang):
+    po = catalogue(lang)
+    nplurals = int(re.search(r"nplurals=(\d+)", po.metadata["Plural-Forms"]).group(1))
+    for entry in po:
+        if entry.msgid_plural:
+            forms = entry.msgstr_plural
+            assert sorted(forms) == list(range(nplurals)), (entry.msgid, forms)
+            assert all(forms.values()), (entry.msgid, forms)
+
+
 def _translations(entries) -> dict:
     return {
         (e.msgctxt, e.msgid): dict(e.msgstr_plural) if e.msgid_plural else e.msgstr

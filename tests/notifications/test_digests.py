@@ -1,6 +1,7 @@
 """Digests: periods, who gets one (in a fixed number of queries), once per period, and what the
 email lists at send time."""
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -270,6 +271,25 @@ def test_the_digest_is_written_in_the_recipients_language(
     assert mail.extra_headers["Content-Language"] == "fr"
     assert mail.body.startswith("Bonjour Amina Diallo,")
     assert "La lire et y répondre" in mail.alternatives[0][0]
+
+
+@pytest.mark.django_db
+def test_the_digest_period_is_dated_in_the_recipients_language(
+    question, user, other_user, post_comment, schedule, mailoutbox
+):
+    Profile.objects.filter(user=user).update(language="es")
+    post_comment(question=question, author=user)
+    post_comment(question=question, author=other_user)
+    schedule()
+    (mail,) = [m for m in mailoutbox if m.to == [user.email]]
+    # Spanish dates read "3 de diciembre de 2026 a las 06:00", not the English order.
+    months = "|".join(
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+        "diciembre".split()
+    )
+    spanish_date = rf"\d{{1,2}} de ({months}) de \d{{4}}"
+    for part in (mail.body, mail.alternatives[0][0]):
+        assert len(re.findall(spanish_date, part)) == 2, part
 
 
 @pytest.mark.postgres
