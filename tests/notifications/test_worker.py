@@ -114,6 +114,11 @@ def test_the_worker_sends_each_reply_email_once_even_when_killed_mid_batch(
     stuck.refresh_from_db()
     assert stuck.attempts == 2 and "reclaimed" not in stuck.last_error
     assert sorted(m["To"] for m in mailbox.messages) == [user.email] * 7
+    duplicated = len(ids) - len(set(ids))
+    print(
+        f"\ndb_worker killed mid-batch (3 emails before the kill): expected {rows.count()}, "
+        f"delivered {len(set(ids))}, duplicated {duplicated}"
+    )
 
 
 def test_the_worker_sends_replies_close_together_as_one_email(
