@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts",
     "consultations",
     "notifications",
+    "insights",
 ]
 
 MIDDLEWARE = [
