@@ -211,6 +211,9 @@ class ThemeMember(models.Model):
             models.UniqueConstraint(fields=["theme", "comment"], name="theme_member_once")
         ]
 
+    def __str__(self) -> str:
+        return f"Comment #{self.comment_id} in theme #{self.theme_id} ({self.weight:.2f})"
+
 
 class AttachmentText(models.Model):
     """The plain text of an attachment, extracted in the background, searchable by staff."""
