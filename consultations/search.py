@@ -173,6 +173,27 @@ def _words(query: str) -> list[str]:
     return list(dict.fromkeys(w.lower() for w in words))
 
 
+def matching_text(comments, consultation: Consultation, query: str):
+    """Comments (a queryset of the consultation's) whose text matches the query, unranked: the
+    same match as the search page (PostgreSQL: the stored vector, websearch syntax; SQLite:
+    every word, case-insensitive). Used by the staff filters (insights.filters)."""
+    query = normalise_query(query)
+    if not query:
+        return comments
+    if _on_postgresql():
+        search_query = SearchQuery(
+            query, config=config_for(consultation.language), search_type="websearch"
+        )
+        return comments.annotate(vector=_StoredVector()).filter(vector=search_query)
+    words = _words(query)
+    if not words:
+        return comments.none()
+    condition = Q()
+    for word in words:
+        condition &= Q(body_text__icontains=word)
+    return comments.filter(condition)
+
+
 def search_comments(consultation: Consultation, query: str, filters: Filters, page=1) -> Results:
     """Published comments of the consultation matching the query and filters, best first, one
     page of them with .rank and .excerpt (safe HTML); and the questions whose text matches."""

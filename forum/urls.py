@@ -31,6 +31,7 @@ urlpatterns = [
         FaviconRedirect.as_view(),
         name="favicon",
     ),
+    path("consultations/<slug:slug>/insights/", include("insights.urls")),
     path("consultations/", include("consultations.urls")),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),

@@ -1,0 +1,9 @@
+"""Staff pages of one consultation, under /consultations/<slug>/insights/ (forum/urls.py).
+
+Every view checks consultations.permissions.can_export, and so does every service it calls."""
+
+from django.urls import path  # noqa: F401 (each part of the insights adds its routes here)
+
+app_name = "insights"
+
+urlpatterns: list = []
