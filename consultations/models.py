@@ -15,6 +15,7 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
 from . import attachments
+from .slugs import validate_not_reserved
 
 # A body whose text is longer than this is collapsed behind "Read more".
 LONG_BODY_CHARS = 1000
@@ -73,7 +74,7 @@ class ConsultationQuerySet(models.QuerySet):
 
 class Consultation(models.Model):
     title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_reserved])
     description = models.TextField(
         blank=True, help_text=_("Rich text. Allowed: paragraphs, lists, links, emphasis, quotes.")
     )
