@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .validators import no_bidi_controls
+
 
 class User(AbstractUser):
     """Login is by email (django-allauth); the public name lives on the profile."""
@@ -90,9 +92,11 @@ class Profile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     display_name = models.CharField(
-        max_length=120, help_text=_("Shown beside your comments, e.g. your full name.")
+        max_length=120,
+        help_text=_("Shown beside your comments, e.g. your full name."),
+        validators=[no_bidi_controls],
     )
-    organisation = models.CharField(max_length=200, blank=True)
+    organisation = models.CharField(max_length=200, blank=True, validators=[no_bidi_controls])
     stakeholder_type = models.CharField(
         max_length=32, choices=StakeholderType.choices, default=StakeholderType.OTHER
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from consultations import permissions
 
 from .models import Profile
+from .validators import no_bidi_controls
 
 
 @transaction.atomic
@@ -34,6 +35,8 @@ def profile_save(
             )
         if not permissions.receives_report_emails(user):
             raise PermissionDenied(_("Only moderators receive emails about reported comments."))
+    no_bidi_controls(display_name)
+    no_bidi_controls(organisation)
     defaults = {
         "display_name": display_name.strip(),
         "organisation": organisation.strip(),

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 # Part of every fragment's source: raise it when _comment_fragments.html changes, and every
 # stored fragment is made again as pages meet it.
-MARKUP_VERSION = "1"
+MARKUP_VERSION = "2"
 FRAGMENT_TEMPLATE = "consultations/includes/_comment_fragments.html"
 NEXT = "<!--next-->"
 SLOT = "<!--slot-->"

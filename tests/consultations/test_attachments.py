@@ -407,7 +407,7 @@ def test_up_to_three_files_are_stored_under_random_names_and_linked(
     html = client.get(response["Location"], follow=True).content.decode()
     for attachment, label in zip(stored, ("PDF", "Word (DOCX)", "Excel (XLSX)"), strict=True):
         url = reverse("consultations:attachment", args=[attachment.pk])
-        assert f'href="{url}" download>{attachment.original_name}</a>' in html
+        assert f'href="{url}" download><bdi>{attachment.original_name}</bdi></a>' in html
         assert f"{label}, {attachment.size_label}" in html
 
 

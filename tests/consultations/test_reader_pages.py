@@ -86,7 +86,7 @@ def test_comment_quote_and_moderation_queue_show_the_stakeholder_type(
     moderate = _html(client, f"/consultations/comments/{comment.pk}/moderate/")
     queue = _html(client, "/consultations/moderation/")
 
-    assert "City of Lyon (Local or regional government) wrote on" in moderate
+    assert "<bdi>City of Lyon</bdi> (Local or regional government) wrote on" in moderate
     assert "City of Lyon" in queue and "Local or regional government</span>" in queue
 
 

@@ -439,8 +439,8 @@ def test_author_name_and_organisation_are_escaped_on_the_page(
 
     assert "<script>alert(1)</script>" not in page
     assert "<img src=x onerror=alert(2)>" not in page
-    assert '<span class="comment__author">&lt;script&gt;alert(1)&lt;/script&gt;</span>' in page
-    assert '<span class="comment__org">&lt;img src=x onerror=alert(2)&gt;</span>' in page
+    assert '<bdi class="comment__author">&lt;script&gt;alert(1)&lt;/script&gt;</bdi>' in page
+    assert '<bdi class="comment__org">&lt;img src=x onerror=alert(2)&gt;</bdi>' in page
     assert "In reply to &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert page_wide_problems(html5lib.parse(page, namespaceHTMLElements=False)) == []
 
