@@ -30,7 +30,8 @@ def test_consultation_page_marks_its_own_texts_with_their_language(
     assert '<h1 lang="fr">Revue des frontières</h1>' in html
     assert '<div class="consultation__description prose" lang="fr">' in html
     assert '<span class="question__text" lang="fr">Quelles priorités ?</span>' in html
-    assert re.search(rf'lang="fr" dir="auto" id="comment-{comment.pk}-body">\s*<p>Les pare-feu', html)
+    body = rf'lang="fr" dir="auto" id="comment-{comment.pk}-body">\s*<p>Les pare-feu'
+    assert re.search(body, html)
     # The interface around the texts is not marked: its labels are in English.
     assert 'lang="fr">Reply' not in html and re.search(r'<p class="question__meta">\s*<span', html)
 
