@@ -98,9 +98,21 @@ _CODE_TYPE_MARKERS = ("macroenabled", "vbaproject", "vbadata", "activex", "macro
 _CODE_PART_NAMES = ("vbaproject.bin", "vbadata.xml")
 _CODE_FOLDERS = ("activex", "macrosheets")
 # OpenDocument keeps macros in Basic/ (StarBasic) and Scripts/ (Python, JavaScript, BeanShell).
-# Event listeners in content.xml that call the application's own macros are not inspected:
-# LibreOffice asks before running anything a document triggers.
 _ODF_CODE_FOLDERS = ("basic/", "scripts/")
+# And runs them from event listeners (office:event-listeners, script:event-listener: "on open",
+# "on click" of a form control...) or from links whose target is a script or macro URL, which
+# can also call the application's own macros. Every XML part of an OpenDocument package is
+# scanned for them as it is inflated.
+_ODF_SCRIPT_NS = "urn:oasis:names:tc:opendocument:xmlns:script:1.0"
+_ODF_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_ODF_EVENT_ELEMENTS = frozenset(
+    {
+        f"{_ODF_OFFICE_NS}}}event-listeners",
+        f"{_ODF_SCRIPT_NS}}}event-listener",
+        "urn:openoffice:names:experimental:ooo-ms-interop:xmlns:field:1.0}event-listener",
+    }
+)
+_ODF_SCRIPT_URL_PREFIXES = ("vnd.sun.star.script:", "macro:", "vnd.sun.star.basic:")
 _ODT_MIMETYPE = ODT.content_type.encode()
 _PARSED_PARTS = ("mimetype", "[content_types].xml", "_rels/.rels")
 
@@ -109,7 +121,28 @@ class _Refused(Exception):
     pass
 
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool) -> bytes:
+def _script_scanner():
+    """An expat parser, fed an OpenDocument XML part chunk by chunk, that refuses the part as
+    soon as it meets an event listener or a script or macro URL (and any DOCTYPE)."""
+
+    def refuse(*args) -> None:
+        raise _Refused
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if name in _ODF_EVENT_ELEMENTS:
+            raise _Refused
+        for value in attributes.values():
+            if value.strip().lower().startswith(_ODF_SCRIPT_URL_PREFIXES):
+                raise _Refused
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = start
+    return parser
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool, scanner=None) -> bytes:
     """Inflate an entry to the real end of its data, in chunks, refusing it as soon as it holds
     more than the directory declares (or less, or other bytes: the CRC is checked at the end).
 
@@ -126,8 +159,12 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool) -> byt
                 raise _Refused
             if keep:
                 chunks.append(chunk)
+            if scanner is not None:
+                scanner.Parse(chunk, False)
     if size != info.file_size:
         raise _Refused
+    if scanner is not None:
+        scanner.Parse(b"", True)
     return b"".join(chunks)
 
 
@@ -225,11 +262,14 @@ def _zip_kind(file: IO[bytes]) -> Kind | None:
                 return None
             # Every entry inflated once, so that none holds more than the directory says.
             parts = {}
+            odf = entries[0].filename == "mimetype"
             for info in entries:
-                data = _inflate(archive, info, keep=info in parsed)
+                scan = odf and info.filename.lower().endswith(".xml")
+                scanner = _script_scanner() if scan else None
+                data = _inflate(archive, info, keep=info in parsed, scanner=scanner)
                 if info in parsed:
                     parts[info.filename.lower()] = data
-            if entries[0].filename == "mimetype":
+            if odf:
                 return _odf_kind(names, parts)
             return _ooxml_kind(names, parts)
     except (_Refused, *_ZIP_ERRORS):

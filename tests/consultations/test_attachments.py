@@ -78,10 +78,25 @@ def opendocument(mimetype: bytes) -> bytes:
     return make_zip(
         [
             ("mimetype", mimetype),
-            ("content.xml", b"<office:document-content/>"),
-            ("META-INF/manifest.xml", b"<manifest:manifest/>"),
+            ("content.xml", ODF_CONTENT),
+            ("META-INF/manifest.xml", ODF_MANIFEST),
         ]
     )
+
+
+# The parts as LibreOffice writes them, namespaces declared (every XML part is parsed).
+ODF_CONTENT = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+    b' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3">'
+    b"<office:body><office:text><text:p>Field notes</text:p></office:text></office:body>"
+    b"</office:document-content>"
+)
+ODF_MANIFEST = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+    b' manifest:version="1.3"/>'
+)
 
 
 ODT = opendocument(b"application/vnd.oasis.opendocument.text")
