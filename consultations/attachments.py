@@ -63,8 +63,14 @@ def allowed_labels() -> str:
 # inflate to gigabytes (a zip bomb), so the directory is bounded and every read is capped.
 ZIP_MAX_ENTRIES = 10_000
 # What all entries may hold together. Every entry is inflated once to check it holds what the
-# directory says, so this also bounds the work of detection: about a second at worst.
-ZIP_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+# directory says (so the sizes compared here are those of the bytes actually inflated), which
+# also bounds the work of detection. Well below what a desktop program opens in reasonable time:
+# a 490 KB DOCX inflating honestly to 480 MiB kept LibreOffice busy for minutes.
+ZIP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
+# Beyond a few MiB inflated, a package may not inflate to more than this many times its own size
+# (documents of text and images compress 2 to 20 times; a bomb, hundreds or thousands).
+ZIP_MAX_RATIO = 100
+ZIP_RATIO_FREE_BYTES = 4 * 1024 * 1024
 # What the parts that are parsed ([Content_Types].xml, _rels/.rels, mimetype) may hold together.
 ZIP_MAX_READ_BYTES = 2 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -246,11 +252,18 @@ def _odf_kind(names: list[str], parts: dict[str, bytes]) -> Kind | None:
 
 def _zip_kind(file: IO[bytes]) -> Kind | None:
     try:
+        start = file.tell()
+        archive_bytes = file.seek(0, 2) - start
+        file.seek(start)
         with zipfile.ZipFile(file) as archive:
             entries = archive.infolist()
             if not entries or len(entries) > ZIP_MAX_ENTRIES:
                 return None
-            if sum(info.file_size for info in entries) > ZIP_MAX_UNCOMPRESSED_BYTES:
+            # Declared sizes here; _inflate below refuses an entry holding more or less.
+            inflated = sum(info.file_size for info in entries)
+            if inflated > ZIP_MAX_UNCOMPRESSED_BYTES:
+                return None
+            if inflated > ZIP_RATIO_FREE_BYTES and inflated > ZIP_MAX_RATIO * archive_bytes:
                 return None
             # Part names in lower case, as Office compares them; the same name twice is refused
             # (one program would read the first, another the last).

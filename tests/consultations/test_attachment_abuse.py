@@ -5,6 +5,7 @@ laid out as Office and LibreOffice lay theirs out.
 """
 
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -473,3 +474,31 @@ def test_a_withheld_file_is_never_stored_by_a_cache(client, stored, user, modera
 
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
+
+
+# Bombs under the cap (issue 12): honest sizes, but far more inflated than a document needs.
+
+
+def test_a_docx_inflating_honestly_beyond_the_budget_is_refused():
+    # 70 MiB of XML in a file of about 70 KB: the directory tells the truth.
+    body = b"<w:p>" + b"a" * (70 * 1024 * 1024) + b"</w:p>"
+    bomb = document(content_types(("/word/document.xml", DOCX_MAIN)), ("word/media/x.xml", body))
+    assert len(bomb) < attachments.ZIP_MAX_UNCOMPRESSED_BYTES / 100
+    assert attachments.detect(upload("bomb.docx", bomb)) is None
+
+
+def test_a_high_compression_ratio_is_refused_beyond_a_few_mib(monkeypatch):
+    # 6 MiB inflated from a few KB: under the total budget, over the ratio.
+    body = b"\0" * (6 * 1024 * 1024)
+    dense = document(content_types(("/word/document.xml", DOCX_MAIN)), ("word/media/a.bin", body))
+    assert attachments.detect(upload("dense.docx", dense)) is None
+    # The same ratio allowed: accepted, so the ratio (not the total) refused it.
+    monkeypatch.setattr(attachments, "ZIP_MAX_RATIO", 10**6)
+    assert attachments.detect(upload("dense.docx", dense)) == attachments.DOCX
+
+
+def test_an_ordinary_ratio_is_accepted_whatever_the_size():
+    # 5 MiB of random-ish bytes (incompressible): ratio about 1.
+    noise = random.Random(7).randbytes(5 * 1024 * 1024)
+    heavy = document(content_types(("/word/document.xml", DOCX_MAIN)), ("word/media/p.png", noise))
+    assert attachments.detect(upload("photos.docx", heavy)) == attachments.DOCX
