@@ -305,8 +305,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours add themselves to X-Forwarded-For: allauth's per-address limits then
+# count the client's address, not the proxy's (which every user would share). One with
+# BEHIND_TLS_PROXY, none otherwise (the header is then ignored: a client could forge it).
+ALLAUTH_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("TRUSTED_PROXY_COUNT", "") or (1 if BEHIND_TLS_PROXY else 0)
+)
+# Failed logins: 5 per account in 5 minutes (keyed on the email typed: failures against other or
+# unknown accounts never count against yours), and per address a limit high enough for an
+# office or a shared proxy. allauth's default (10 a minute per address) let a stream of failures
+# with unknown emails lock everyone behind one address out.
+# Every login attempt, whatever its outcome, is limited per address too (allauth: 30 a minute).
+ACCOUNT_RATE_LIMITS = {
+    "login": os.environ.get("LOGIN_RATE_LIMITS", "300/m/ip"),
+    "login_failed": os.environ.get("LOGIN_FAILED_RATE_LIMITS", "300/m/ip,5/300s/key"),
+}
 # Sent by forum.middleware.SecurityHeadersMiddleware. No inline script anywhere (static/js only);
 # the admin's policy differs only in allowing the inline styles Django's admin and mptt write.
 _CSP = {

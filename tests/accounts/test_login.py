@@ -119,3 +119,48 @@ def test_logout_post_without_csrf_token_is_forbidden_and_keeps_the_session(user)
 
     assert response.status_code == 403
     assert csrf_client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_failures_with_unknown_emails_from_one_address_lock_out_no_other_user(
+    client, make_user, settings
+):
+    """The attack of issue 12: a stream of failed logins with unknown emails from one address
+    (behind the proxy, everyone's address) refused the others' correct passwords."""
+    users = [make_user() for _ in range(10)]
+    for n in range(60):
+        client.post("/accounts/login/", {"login": f"nobody{n}@example.org", "password": "x"})
+
+    refused = 0
+    for user in users:
+        response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+        refused += response.status_code != 302
+        client.post("/accounts/logout/")
+    assert refused == 0
+
+
+def test_behind_the_proxy_addresses_come_from_x_forwarded_for(client, user, settings):
+    """With the proxy trusted, the per-address limit counts each client, not the proxy."""
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip,100/m/key"}
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for n in range(3):
+        client.post(
+            "/accounts/login/",
+            {"login": f"nobody{n}@example.org", "password": "x"},
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+            **proxy,
+        )
+    attacker = client.post(
+        "/accounts/login/",
+        {"login": user.email, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+        **proxy,
+    )
+    assert b"Too many failed login attempts" in attacker.content
+    other = client.post(
+        "/accounts/login/",
+        {"login": user.email, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+        **proxy,
+    )
+    assert other.status_code == 302
