@@ -14,7 +14,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from notifications import follows
 
@@ -194,17 +194,39 @@ def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attac
                 content_type=item.kind.content_type,  # detected, not what the browser said
                 size=item.size,
             )
-            # Written before the INSERT, so that its (random) name is known for the clean-up.
-            attachment.file.save(item.name, item.file, save=False)
-            written.append(attachment.file.name)
-            delete_if_rolled_back(attachment.file.storage, attachment.file.name)
+            # The (random) name is chosen and recorded for the clean-up before a byte is
+            # written: a write that fails half-way (a full disk) leaves no partial file.
+            storage = attachment.file.storage
+            name = storage.get_available_name(
+                attachment.file.field.generate_filename(attachment, item.name)
+            )
+            written.append(name)
+            delete_if_rolled_back(storage, name)
+            attachment.file.name = storage.save(name, item.file)
+            if attachment.file.name != name:
+                written.append(attachment.file.name)
+                delete_if_rolled_back(storage, attachment.file.name)
             attachment.save()
             stored.append(attachment)
-    except BaseException:
+    except BaseException as exc:
         for name in written:
-            Attachment.file.field.storage.delete(name)
+            try:
+                Attachment.file.field.storage.delete(name)
+            except OSError:  # pragma: no cover - the storage is gone too; the sweep finds it
+                pass
+        if isinstance(exc, OSError):
+            # A full or unwritable disk: the post is refused as a whole, with what was typed.
+            raise ValidationError(
+                {"attachments": ValidationError(STORAGE_FAILED_MESSAGE, code="storage")}
+            ) from exc
         raise
     return stored
+
+
+STORAGE_FAILED_MESSAGE = gettext_lazy(
+    "Your files could not be stored just now, so nothing was posted. Your text is kept below: "
+    "post again in a few minutes, or post it without the files."
+)
 
 
 def comment_create(

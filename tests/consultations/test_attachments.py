@@ -589,7 +589,8 @@ def test_a_storage_failure_midway_removes_the_files_already_written(
 
     monkeypatch.setattr(FileSystemStorage, "_save", failing_save)
 
-    with pytest.raises(OSError, match="disk full"):
+    # Refused as a whole with a message for the form (test_orphan_files.py: the page).
+    with pytest.raises(ValidationError, match="could not be stored just now"):
         services.comment_create(
             question=question,
             author=user,
