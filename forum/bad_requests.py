@@ -1,6 +1,10 @@
 """Requests refused before any view sees them: a NUL byte in the query string (a 400)."""
 
 from django.core.exceptions import BadRequest
+from django.http import JsonResponse
+
+# The read-only API answers in JSON, errors included (api/openapi.yaml documents no HTML).
+API_PREFIX = "/api/"
 
 
 def refuse_nul_in_query(get_response):
@@ -15,6 +19,8 @@ def refuse_nul_in_query(get_response):
     def middleware(request):
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in value for value in values):
+                if request.path.startswith(API_PREFIX):
+                    return JsonResponse({"detail": "NUL byte in the query string."}, status=400)
                 raise BadRequest("NUL byte in the query string")
         return get_response(request)
 

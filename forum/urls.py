@@ -35,6 +35,7 @@ urlpatterns = [
     path("consultations/", include("consultations.urls")),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
+    path("api/v1/", include("api.urls")),
     path("accounts/", include("allauth.urls")),
     # set_language: the language switcher posts here (the same URLs serve every language).
     # Django's view, wrapped to remember a logged-in user's choice (accounts.views).

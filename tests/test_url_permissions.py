@@ -175,6 +175,22 @@ EXPECTATIONS: dict[str, Case] = {
             "unfollow_question",
         )
     },
+    # The read-only API: anyone may read; nothing may be written.
+    "api:schema": Case(PUBLIC, post=dict.fromkeys(ROLES, 405)),
+    "api:api-root": Case(PUBLIC, post=dict.fromkeys(ROLES, 405)),
+    **{
+        f"api:{name}": Case(PUBLIC, kwargs or (lambda w: {}), post=dict.fromkeys(ROLES, 405))
+        for name, kwargs in (
+            ("consultation-list", None),
+            ("consultation-detail", _slug),
+            ("question-list", None),
+            ("question-detail", lambda w: {"pk": w.question.pk}),
+            ("objective-list", None),
+            ("objective-detail", lambda w: {"number": 8}),
+            ("comment-list", None),
+            ("comment-detail", _comment),
+        )
+    },
     # The language switcher (Django's set_language): anyone; without a safe `next`, home.
     "set_language": Case(by_role(HOME), post=dict.fromkeys(ROLES, HOME)),
     # allauth
