@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from consultations import services
 from consultations.models import Comment
@@ -272,3 +273,122 @@ def test_the_command_computes_missing_signatures_and_says_what_it_did(
 def test_the_command_refuses_an_unknown_consultation(db):
     with pytest.raises(Exception, match="no consultation"):
         call_command("group_duplicates", "--consultation", "nope", stdout=StringIO())
+
+
+# The page
+
+
+@pytest.fixture
+def grouped(question, make_user, django_capture_on_commit_callbacks):
+    """Two groups: four campaign comments (three organisations) and two copies of another."""
+    authors = [
+        make_user(organisation=org, display_name=f"Signatory {i}")
+        for i, org in enumerate(["Andean Families", "Lima Legal Aid", "", "andean families"])
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = [
+            services.comment_create(question=question, author=a, body=v)
+            for a, v in zip(
+                authors, [VARIANTS[0], VARIANTS[4], VARIANTS[5], VARIANTS[7]], strict=True
+            )
+        ]
+        pair = [
+            services.comment_create(question=question, author=make_user(), body=REALISTIC[0]),
+            services.comment_create(
+                question=question, author=make_user(), body=REALISTIC[0] + " Thank you."
+            ),
+        ]
+        services.comment_create(question=question, author=make_user(), body=REALISTIC[2])
+    return campaign, pair
+
+
+def campaigns_url(consultation) -> str:
+    return reverse("insights:campaigns", kwargs={"slug": consultation.slug})
+
+
+def test_the_page_is_for_staff_only(client, consultation, user):
+    url = campaigns_url(consultation)
+    response = client.get(url)
+    assert response.status_code == 302 and "login" in response["Location"]
+    client.force_login(user)
+    assert client.get(url).status_code == 403
+
+
+def test_the_page_lists_the_groups_largest_first_with_their_members(
+    client, staff_user, consultation, grouped
+):
+    campaign, pair = grouped
+    client.force_login(staff_user)
+    response = client.get(campaigns_url(consultation))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Campaign: 4 comments from 2 organisations" in html
+    assert "Campaign: 2 comments, no organisation given" in html
+    assert html.index("Campaign: 4 comments") < html.index("Campaign: 2 comments")
+    group = DuplicateGroup.objects.get(size=4)
+    # The representative text, exactly as posted (the stored, sanitised body).
+    assert group.representative.body in html
+    for comment in campaign:
+        assert f'id="campaign-comment-{comment.pk}"' in html
+        assert comment.get_absolute_url() in html
+        assert comment.author.display_name in html
+    assert "Lima Legal Aid" in html and "Civil society" in html
+    # Each member links to the others.
+    others = ", ".join(f'<a href="#campaign-comment-{c.pk}">#{c.pk}</a>' for c in campaign[1:])
+    assert f"Also in this group: {others}" in html
+    # The ungrouped comment is not listed.
+    lone = Comment.objects.exclude(pk__in=[c.pk for c in campaign + pair]).get()
+    assert f"campaign-comment-{lone.pk}" not in html
+
+
+def test_the_filters_narrow_the_groups_to_those_with_a_matching_member(
+    client, staff_user, consultation, grouped
+):
+    campaign, pair = grouped
+    client.force_login(staff_user)
+    html = client.get(campaigns_url(consultation), {"organisation": "Lima Legal Aid"}).content
+    html = html.decode()
+    assert "Campaign: 4 comments" in html and "Campaign: 2 comments" not in html
+    # A bad filter value: a message, the value kept, the other groups still listed.
+    html = client.get(campaigns_url(consultation), {"since": "yesterday"}).content.decode()
+    assert "is not a date" in html and 'value="yesterday"' in html
+    assert "Campaign: 2 comments" in html
+
+
+def test_the_page_reads_a_fixed_number_of_queries(
+    client,
+    staff_user,
+    consultation,
+    question,
+    grouped,
+    make_user,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    client.force_login(staff_user)
+    url = campaigns_url(consultation)
+    client.get(url)
+    with django_assert_num_queries(14) as few:
+        client.get(url)
+    # More groups, more members: the same number of queries.
+    with django_capture_on_commit_callbacks(execute=True):
+        for text in REALISTIC[3:5]:
+            for _ in range(3):
+                services.comment_create(question=question, author=make_user(), body=text + " Yes.")
+    assert DuplicateGroup.objects.count() == 4
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert response.content.decode().count('class="campaign"') == 4
+
+
+def test_siblings_include_links_each_comment_to_the_others(consultation, grouped):
+    from django.template.loader import render_to_string
+
+    campaign, _pair = grouped
+    siblings = campaigns.siblings_of([c.pk for c in campaign])
+    html = render_to_string(
+        "insights/includes/_also_in_group.html", {"others": siblings[campaign[0].pk]}
+    )
+    assert "Also in this group:" in html
+    for comment in campaign[1:]:
+        assert f'href="{comment.get_absolute_url()}">#{comment.pk}</a>' in html
