@@ -10,5 +10,5 @@ def group_comment(comment_id: int) -> str:
     """A comment was posted or edited: its signature, then its consultation's campaign groups."""
     result = campaigns.group_comment_now(comment_id)
     if result is None:
-        return "comment gone"
+        return "nothing changed"
     return f"{result.groups} groups, {result.grouped} comments grouped"

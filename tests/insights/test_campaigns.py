@@ -190,24 +190,30 @@ def test_regrouping_again_keeps_the_groups_and_their_ids(planted, consultation):
 def test_posting_a_comment_groups_it_in_the_background(
     post_comment, question, make_user, django_capture_on_commit_callbacks
 ):
-    first = post_comment(question=question, author=make_user(), body=VARIANTS[0])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        second = post_comment(question=question, author=make_user(), body=VARIANTS[4])
+        first = post_comment(question=question, author=make_user(), body=VARIANTS[0])
     assert len(callbacks) >= 1
-    # The first comment's signature was never computed (its commit callbacks did not run): the
-    # task computes the posted one's, and regroups from the stored ones.
-    assert CommentSignature.objects.filter(comment=second).exists()
-    assert not CommentSignature.objects.get(comment=second).group_id
+    assert CommentSignature.objects.get(comment=first).group_id is None  # alone: no group
     with django_capture_on_commit_callbacks(execute=True):
-        third = post_comment(question=question, author=make_user(), body=VARIANTS[7])
-    group = CommentSignature.objects.get(comment=third).group
+        second = post_comment(question=question, author=make_user(), body=VARIANTS[4])
+    group = CommentSignature.objects.get(comment=second).group
     assert group is not None and group.size == 2
-    assert set(group.members.values_list("comment_id", flat=True)) == {second.pk, third.pk}
-    assert first.pk not in campaigns.siblings_of([second.pk])[second.pk]
-    assert campaigns.siblings_of([second.pk, third.pk]) == {
-        second.pk: [third.pk],
-        third.pk: [second.pk],
+    assert set(group.members.values_list("comment_id", flat=True)) == {first.pk, second.pk}
+    assert campaigns.siblings_of([first.pk, second.pk]) == {
+        first.pk: [second.pk],
+        second.pk: [first.pk],
     }
+
+
+def test_the_tasks_of_a_burst_of_posts_regroup_once(post_comment, question, make_user):
+    # Posted while no task ran (the test's transaction never commits): then the tasks run.
+    posted = [post_comment(question=question, author=make_user(), body=v) for v in VARIANTS[:3]]
+    last = post_comment(question=question, author=make_user(), body=REALISTIC[0])
+    # The first task stores every missing signature and regroups; the others have nothing to do.
+    assert campaigns.group_comment_now(last.pk).grouped == 3
+    assert [campaigns.group_comment_now(c.pk) for c in posted] == [None, None, None]
+    assert DuplicateGroup.objects.get().size == 3
+    assert CommentSignature.objects.count() == 4
 
 
 def test_a_short_comment_never_groups(
