@@ -326,16 +326,45 @@ def group_comment_now(comment_id: int) -> Regrouped | None:
 
     Tasks coalesce: after a burst of posts the first task to run stores every signature still
     missing and regroups once; the others find their signature already there, unchanged, and
-    stop. All under the consultation's lock, so two workers do not interleave."""
+    stop. And most comments resemble no other: one that was in no group and has no near-identical
+    comment now changes no group, which a direct comparison with the stored signatures (one
+    NumPy pass) shows faster than the LSH index would. All under the consultation's lock, so two
+    workers do not interleave."""
     comment = Comment.objects.select_related("question").filter(pk=comment_id).first()
     if comment is None:
         return None  # deleted before the task ran
     consultation = _lock(comment.question.consultation_id)
     changed = store_signature(comment)
-    changed = store_missing_signatures(consultation) > 0 or changed
-    if not changed:
+    others = store_missing_signatures(consultation)
+    if not (changed or others):
+        return None
+    if not others and _stays_alone(comment.pk, consultation):
         return None
     return regroup(consultation)
+
+
+def _stays_alone(comment_id: int, consultation: Consultation) -> bool:
+    """Whether this comment is in no group and near-identical to no other stored comment."""
+    data, group_id = CommentSignature.objects.values_list("minhash", "group_id").get(
+        comment_id=comment_id
+    )
+    if group_id is not None:
+        return False
+    if not data:
+        return True  # too short to group
+    size = NUM_PERM * DTYPE.itemsize
+    others = [
+        bytes(other)
+        for other in CommentSignature.objects.filter(consultation=consultation)
+        .exclude(comment_id=comment_id)
+        .values_list("minhash", flat=True)
+        if len(other) == size
+    ]
+    if not others:
+        return True
+    values = np.frombuffer(b"".join(others), dtype=DTYPE).reshape(len(others), NUM_PERM)
+    mine = np.frombuffer(bytes(data), dtype=DTYPE)
+    return not ((values == mine).mean(axis=1) >= THRESHOLD).any()
 
 
 # Reading

@@ -407,3 +407,20 @@ def test_siblings_include_links_each_comment_to_the_others(consultation, grouped
     assert "Also in this group:" in html
     for comment in campaign[1:]:
         assert f'href="{comment.get_absolute_url()}">#{comment.pk}</a>' in html
+
+
+def test_a_comment_like_no_other_leaves_the_groups_as_they_are(
+    post_comment, question, make_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for variant in VARIANTS[:2]:
+            post_comment(question=question, author=make_user(), body=variant)
+    group = DuplicateGroup.objects.get()
+    unique = post_comment(question=question, author=make_user(), body=REALISTIC[1])
+    # Its task compares it with the stored signatures and stops: no regrouping, same group.
+    assert campaigns.group_comment_now(unique.pk) is None
+    assert CommentSignature.objects.get(comment=unique).group_id is None
+    assert DuplicateGroup.objects.get().updated_at == group.updated_at
+    # A copy of it, though, regroups: the two form a group of their own.
+    copy = post_comment(question=question, author=make_user(), body=REALISTIC[1] + " Thanks.")
+    assert campaigns.group_comment_now(copy.pk).groups == 2
