@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from insights import campaigns
 from notifications import follows
 
 from . import counts, notifications, permissions, search
@@ -289,6 +290,7 @@ def _insert_comment(
     comment = Comment(question=question, parent=parent, author=author, body=html, body_text=text)
     comment.save()
     search.index_comment(comment)
+    campaigns.comment_changed(comment)
     comment.objectives.set(objectives)
     _store_attachments(comment=comment, files=attachments)
     counts.refresh(question.pk)
@@ -505,6 +507,7 @@ def _change(
     comment.save(update_fields=fields)
     if "body_text" in fields:
         search.index_comment(comment)
+        campaigns.comment_changed(comment)
     comment.objectives.set(objectives)
     if by.pk != comment.author_id:
         _log(actor=by, kind=ModerationAction.Kind.EDIT, comment=comment, note=note)

@@ -1,0 +1,14 @@
+"""The background tasks of the staff insights (run by `manage.py db_worker`, like the emails)."""
+
+from django_tasks import task
+
+from . import campaigns
+
+
+@task()
+def group_comment(comment_id: int) -> str:
+    """A comment was posted or edited: its signature, then its consultation's campaign groups."""
+    result = campaigns.group_comment_now(comment_id)
+    if result is None:
+        return "nothing changed"
+    return f"{result.groups} groups, {result.grouped} comments grouped"
