@@ -2,8 +2,12 @@
 
 Every view checks consultations.permissions.can_export, and so does every service it calls."""
 
-from django.urls import path  # noqa: F401 (each part of the insights adds its routes here)
+from django.urls import path
+
+from . import views
 
 app_name = "insights"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.overview, name="overview"),
+]
