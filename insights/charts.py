@@ -23,31 +23,37 @@ PRIMARY = "#0b4f8a"
 SECONDARY = "#6b9ac4"
 CLOSING = "#b35c00"
 TEXT = "#1b1f23"
-MUTED = "#535d67"
 FONT = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", Arial, '
     "sans-serif"
 )
 
-STYLE = Style(
-    font_family=FONT,
-    background="transparent",
-    plot_background="#ffffff",
-    foreground=TEXT,
-    foreground_strong=TEXT,
-    foreground_subtle="#d5dbe1",
-    colors=(PRIMARY, SECONDARY, CLOSING),
-    opacity="1",
-    opacity_hover="1",
-    transition="0s",
-    title_font_size=20,
-    label_font_size=15,
-    major_label_font_size=15,
-    legend_font_size=15,
-    value_font_size=15,
-    tooltip_font_size=15,
-    no_data_font_size=24,
-)
+
+def _style(*colours: str) -> Style:
+    return Style(
+        font_family=FONT,
+        background="transparent",
+        plot_background="#ffffff",
+        foreground=TEXT,
+        foreground_strong=TEXT,
+        foreground_subtle="#d5dbe1",
+        colors=colours,
+        opacity="1",
+        opacity_hover="1",
+        transition="0s",
+        title_font_size=20,
+        label_font_size=16,
+        major_label_font_size=16,
+        legend_font_size=16,
+        value_font_size=16,
+        tooltip_font_size=16,
+        no_data_font_size=24,
+    )
+
+
+# The series' colours, in the order charts add them.
+TIMELINE_STYLE = _style(PRIMARY, CLOSING)  # comments, then the closing period
+BARS_STYLE = _style(PRIMARY, SECONDARY)  # objectives in focus, then the others
 
 
 def _sanitise(label: str):
@@ -73,13 +79,13 @@ def _config(**options) -> dict:
     return {
         "js": [],
         "disable_xml_declaration": True,
-        "style": STYLE,
+        "style": BARS_STYLE,
         "show_legend": False,
         "print_values": False,
         "tooltip_fancy_mode": False,
         "truncate_label": -1,
         "truncate_legend": -1,
-        "width": 800,
+        "width": 640,
         "no_data_text": _("No comments"),
         "margin": 12,
         **options,
@@ -94,15 +100,16 @@ def _render(chart, label: str) -> SafeString:
 
 def timeline_chart(timeline: Timeline, label: str) -> SafeString:
     """Comments and replies per day or week, the closing period's bar in its own colour."""
-    many = len(timeline.periods) > 16
+    many = len(timeline.periods) > 8
     chart = pygal.StackedBar(
         **_config(
-            height=420,
+            style=TIMELINE_STYLE,
+            height=380,
             show_legend=timeline.closing_period is not None,
             legend_at_bottom=True,
             x_label_rotation=-45 if many else 0,
             show_minor_x_labels=not many,
-            x_labels_major_every=max(1, len(timeline.periods) // 8) if many else None,
+            x_labels_major_every=max(1, len(timeline.periods) // 12) if many else None,
             show_y_guides=True,
             min_scale=1,
             max_scale=6,
@@ -125,7 +132,7 @@ def bar_chart(table: Table, label: str, *, column: int = 0, focus: bool = False)
     rows = table.rows
     chart = pygal.HorizontalStackedBar(
         **_config(
-            height=90 + 34 * len(rows),
+            height=90 + 30 * len(rows),
             show_legend=focus,
             legend_at_bottom=True,
             show_x_guides=True,

@@ -120,7 +120,7 @@ class Insights:
 
 
 def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) -> Insights:
-    """Every number of the insights page for the comments `filters` keep: nine queries."""
+    """Every number of the insights page for the comments `filters` keep: eight queries."""
     comments = filters.apply(consultation).order_by()
     # The objectives tagged on those comments, read from the tagging table itself: a values()
     # over `objectives__number` would reuse the join of an objective filter and see only it.
@@ -196,10 +196,13 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
     )
     objectives = sorted(
         Objective.objects.annotate(in_focus=Exists(focus)).values_list(
-            "number", "short_title", "in_focus"
+            "number", "short_title", "in_focus", "pk"
         ),
         key=lambda o: (not o[2], o[0]),
     )
+    # The tagging table's objective_id, read without joining the objectives.
+    number_of = {pk: number for number, _title, _focus, pk in objectives}
+    objectives = [(number, title, focus) for number, title, focus, _pk in objectives]
 
     def objective_row(number, short_title, in_focus, values) -> Row:
         return Row(
@@ -210,10 +213,10 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
         )
 
     per_objective = {
-        number: (n, people)
-        for number, n, people in tags.values("objective__number")
+        number_of[pk]: (n, people)
+        for pk, n, people in tags.values("objective_id")
         .annotate(n=Count("comment_id"), people=Count("comment__author", distinct=True))
-        .values_list("objective__number", "n", "people")
+        .values_list("objective_id", "n", "people")
     }
     by_objective = Table(
         title=_("Comments per GCM objective"),
@@ -231,13 +234,20 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
         row_filter="objective",
     )
 
+    # Both matrices from one query: tags per objective, stakeholder type and question.
     author_type = "comment__author__profile__stakeholder_type"
-    cells = {
-        (number, value or NOT_GIVEN): n
-        for number, value, n in tags.values("objective__number", author_type)
+    by_type_cells: dict[tuple, int] = {}
+    by_question_cells: dict[tuple, int] = {}
+    for pk, value, question, n in (
+        tags.values("objective_id", author_type, "comment__question__number")
         .annotate(n=Count("comment_id"))
-        .values_list("objective__number", author_type, "n")
-    }
+        .values_list("objective_id", author_type, "comment__question__number", "n")
+    ):
+        key = (number_of[pk], value or NOT_GIVEN)
+        by_type_cells[key] = by_type_cells.get(key, 0) + n
+        key = (number_of[pk], question)
+        by_question_cells[key] = by_question_cells.get(key, 0) + n
+    cells = by_type_cells
     matrix_types = [(value, label) for value, label in types if value != NOT_GIVEN]
     if any(key[1] == NOT_GIVEN for key in cells):
         matrix_types.append((NOT_GIVEN, _("Not given")))
@@ -256,12 +266,7 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
         column_keys=tuple(value for value, _label in matrix_types),
     )
 
-    cells = {
-        (number, question): n
-        for number, question, n in tags.values("objective__number", "comment__question__number")
-        .annotate(n=Count("comment_id"))
-        .values_list("objective__number", "comment__question__number", "n")
-    }
+    cells = by_question_cells
     objective_by_question = Table(
         title=_("GCM objectives by question"),
         row_heading=_("GCM objective"),
