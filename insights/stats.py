@@ -12,7 +12,7 @@ column says otherwise (the totals and the per-question table separate top-level 
 replies). A comment tagged with two objectives counts once under each.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
@@ -43,6 +43,15 @@ class Totals:
     @property
     def comments_and_replies(self) -> int:
         return self.comments + self.replies
+
+    def as_rows(self) -> list[list]:
+        return [
+            [_("Total"), _("Count")],
+            [_("Comments"), self.comments],
+            [_("Replies"), self.replies],
+            [_("Participants"), self.participants],
+            [_("Organisations"), self.organisations],
+        ]
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,17 @@ class Insights:
     objective_by_stakeholder: Table  # matrix: objectives × stakeholder types
     objective_by_question: Table  # matrix: objectives × questions (the question × objective one)
     timeline: Timeline
-    tables: list[Table] = field(default_factory=list)  # every table above, for the XLSX
+
+    @property
+    def tables(self) -> list[Table]:
+        """Every table, in the page's order: one sheet each in a spreadsheet."""
+        return [
+            self.by_stakeholder,
+            self.by_question,
+            self.by_objective,
+            self.objective_by_stakeholder,
+            self.objective_by_question,
+        ]
 
 
 def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) -> Insights:
@@ -290,7 +309,7 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
     )
     timeline = _timeline(consultation, days)
 
-    insights = Insights(
+    return Insights(
         consultation=consultation,
         filters=filters,
         totals=totals,
@@ -301,10 +320,6 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
         objective_by_question=objective_by_question,
         timeline=timeline,
     )
-    insights.tables.extend(
-        [by_stakeholder, by_question, by_objective, objective_by_stakeholder, objective_by_question]
-    )
-    return insights
 
 
 def _timeline(consultation: Consultation, days: dict[date, int]) -> Timeline:

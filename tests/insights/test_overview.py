@@ -264,6 +264,37 @@ def test_the_page_keeps_typed_filters_and_says_which_were_left_out(
     assert re.search(r"<dt>Comments</dt><dd>2</dd>", html)  # both spellings
 
 
+def test_the_csv_download_is_offered_for_the_filters_it_applies(
+    staff_client, consultation, planted
+):
+    export = reverse("consultations:export", kwargs={"slug": consultation.slug})
+    html = staff_client.get(overview_url(consultation, "question=1&objective=4")).content.decode()
+    assert f'href="{export}?question=1&amp;objective=4"' in html
+    # The CSV has no stakeholder filter: no link that would download other comments.
+    html = staff_client.get(
+        overview_url(consultation, "stakeholder_type=academia")
+    ).content.decode()
+    assert f'href="{export}' not in html
+
+
+def test_the_numbers_come_as_rows_for_a_spreadsheet(consultation, planted):
+    insights = compute(consultation)
+    assert insights.totals.as_rows()[1:] == [
+        ["Comments", 4],
+        ["Replies", 1],
+        ["Participants", 4],
+        ["Organisations", 2],
+    ]
+    sheet = insights.by_question.as_rows()
+    assert sheet == [
+        ["Question", "Comments", "Replies", "Participants"],
+        ["Question 1", 2, 1, 3],
+        ["Question 2", 2, 0, 2],
+    ]
+    assert len(insights.tables) == 5
+    assert sum(count for _day, count in insights.timeline.as_rows()[1:]) == 5
+
+
 def _links(html):
     return [m.group(1).replace("&amp;", "&") for m in re.finditer(r'href="([^"]+)"', html)]
 
