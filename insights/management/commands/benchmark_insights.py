@@ -115,7 +115,7 @@ def populate(size: int) -> tuple[Consultation, User]:
     for question in questions:
         counts.refresh(question.pk)
     with connection.cursor() as cursor:
-        for model in (Comment, through, User, Profile):
+        for model in (Comment, through, User, Profile, Question):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return consultation, User.objects.get(pk=staff.pk)
 
