@@ -307,7 +307,7 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
         .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
-    timeline = _timeline(consultation, days)
+    timeline = _timeline(consultation, days, filters)
 
     return Insights(
         consultation=consultation,
@@ -322,14 +322,20 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
     )
 
 
-def _timeline(consultation: Consultation, days: dict[date, int]) -> Timeline:
+def _timeline(consultation: Consultation, days: dict[date, int], filters) -> Timeline:
     """Counts per day from the opening to the closing (today when it has none, the last
-    comment's day when later), per week when that is longer than DAYS_PER_DAY_CHART days."""
+    comment's day when later), within the filters' dates, per week when that is longer than
+    DAYS_PER_DAY_CHART days."""
     closes = consultation.closes_at.astimezone(UTC).date() if consultation.closes_at else None
     start = consultation.opens_at.astimezone(UTC).date()
     end = closes or timezone.now().astimezone(UTC).date()
     if days:
         start, end = min(start, min(days)), max(end, max(days))
+    # The filters' dates bound the days counted: only those are shown.
+    start = filters.since or start
+    end = filters.until or end
+    if end < start:
+        end = start
     unit = "week" if (end - start).days + 1 > DAYS_PER_DAY_CHART else "day"
     counts: dict[date, int] = {}
     if unit == "week":

@@ -171,6 +171,16 @@ def test_participation_per_day_marks_the_closing_day(consultation, planted):
     assert timeline.closing_period.start == consultation.closes_at.date()
 
 
+def test_the_filters_dates_bound_the_period_shown(consultation, planted):
+    today = timezone.now().date()
+    timeline = compute(consultation, since=today.isoformat()).timeline
+    assert [(p.start, p.count) for p in timeline.periods[:1]] == [(today, 5)]
+    assert timeline.periods[-1].start == consultation.closes_at.date()
+    timeline = compute(consultation, until=(today - timedelta(days=1)).isoformat()).timeline
+    assert timeline.periods[-1].start == today - timedelta(days=1)
+    assert timeline.closing_period is None and sum(p.count for p in timeline.periods) == 0
+
+
 def test_a_long_consultation_is_counted_per_week(make_consultation, make_user, post_comment):
     now = timezone.now()
     long = make_consultation(opens_at=now - timedelta(days=200), closes_at=now + timedelta(days=5))
