@@ -1,6 +1,7 @@
 """Staff pages of a consultation's insights, and what they share: the staff_only decorator
 (consultations.permissions.can_export; the services they call check it again), the tabs, and the
-filter form's context (insights/filters.py, templates/insights/includes/_filters.html)."""
+filter form's context (insights/filters.py, templates/insights/includes/_filters.html); and the
+overview (insights/stats.py, insights/charts.py)."""
 
 from functools import wraps
 
@@ -167,7 +168,7 @@ def overview(request, consultation: Consultation):
     )
 
 
-def _csv_query(filters: CommentFilters) -> str:
+def _csv_query(filters: CommentFilters) -> str | None:
     """The CSV download's filters, when the CSV can apply every one of them (question,
     objective, hidden), else None: the page offers the download only for the same comments."""
     params = filters.as_params()
