@@ -110,9 +110,13 @@ def _linked_table(table, filters: CommentFilters, base: str) -> dict:
     """A stats.Table with the URLs of the comments behind its numbers: the current filters with
     the row's value added (`row_url`, for the row's label) and, in a matrix, the column's too
     (each non-zero cell's `url`). A row or column of authors without a stakeholder type has no
-    filter, so no link."""
+    filter, so no link; nor does a count the filters cannot reproduce: under an objective filter,
+    the row of another objective counts comments tagged with both, and a link can name one."""
 
     def link(**changes) -> str:
+        for name, value in changes.items():
+            if getattr(filters, name) not in (None, "", value):
+                return ""
         return f"{base}?{filters.as_query(**changes)}"
 
     rows = []

@@ -343,6 +343,17 @@ def test_matrix_cells_link_to_their_comments_with_the_current_filters(
     assert filters.apply(consultation).count() == 1
 
 
+def test_a_count_the_filters_cannot_reproduce_has_no_link(staff_client, consultation, planted):
+    # Under objective 8, objective 20's row counts the comment tagged with both: a link could
+    # only name objective 20, and would lead to other comments.
+    html = staff_client.get(overview_url(consultation, "objective=8")).content.decode()
+    matrix = html[html.index('id="objective-stakeholder-heading"') :]
+    matrix = matrix[: matrix.index("</table>")]
+    queries = [parse_qs(urlsplit(u).query) for u in _links(matrix)]
+    assert queries == [{"objective": ["8"], "stakeholder_type": ["civil_society"]}]
+    assert ">20. " in matrix
+
+
 def test_charts_are_inline_svg_with_a_caption_and_their_data(staff_client, consultation, planted):
     html = staff_client.get(overview_url(consultation)).content.decode()
     figures = re.findall(r"<figure class=\"insights-chart\">(.*?)</figure>", html, re.S)
