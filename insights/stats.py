@@ -15,7 +15,8 @@ replies). A comment tagged with two objectives counts once under each.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Count, DateField, Exists, F, Func, OuterRef, Q
 from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -302,7 +303,7 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
     )
 
     days = dict(
-        comments.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        comments.annotate(day=_utc_day("created_at"))
         .values("day")
         .annotate(n=Count("pk"))
         .values_list("day", "n")
@@ -320,6 +321,15 @@ def compute(consultation: Consultation, filters: CommentFilters = NO_FILTERS) ->
         objective_by_question=objective_by_question,
         timeline=timeline,
     )
+
+
+def _utc_day(field: str):
+    """The UTC day of a datetime column. SQLite keeps datetimes as UTC text, whose DATE() is
+    that day: TruncDate would convert each row in Python instead (a third of compute() at
+    10,000 comments)."""
+    if connection.vendor == "sqlite":
+        return Func(F(field), function="DATE", output_field=DateField())
+    return TruncDate(field, tzinfo=UTC)
 
 
 def _timeline(consultation: Consultation, days: dict[date, int], filters) -> Timeline:
