@@ -4,10 +4,11 @@ Every view checks consultations.permissions.can_export, and so does every servic
 
 from django.urls import path
 
-from . import views_campaigns
+from . import views, views_campaigns
 
 app_name = "insights"
 
 urlpatterns: list = [
+    path("", views.overview, name="overview"),
     path("campaigns/", views_campaigns.campaigns, name="campaigns"),
 ]

@@ -1,12 +1,13 @@
 """Staff pages of a consultation's insights, and what they share: the staff_only decorator
 (consultations.permissions.can_export; the services they call check it again), the tabs, and the
-filter form's context (insights/filters.py, templates/insights/includes/_filters.html)."""
+filter form's context (insights/filters.py, templates/insights/includes/_filters.html); and the
+overview (insights/stats.py, insights/charts.py)."""
 
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,6 +16,7 @@ from accounts.models import StakeholderType
 from consultations import permissions
 from consultations.models import Comment, Consultation, Objective
 
+from . import charts, stats
 from .filters import NAMES, CommentFilters
 from .models import Code, DuplicateGroup
 
@@ -93,3 +95,87 @@ def page_context(request, consultation: Consultation, current: str, **extra) -> 
         **filter_context(request, consultation),
         **extra,
     }
+
+
+def comments_url(consultation: Consultation) -> str:
+    """Where a count links to, with its filters: the coded-comments list (insights:comments),
+    or, on a site without it, this overview narrowed to them."""
+    try:
+        return reverse("insights:comments", kwargs={"slug": consultation.slug})
+    except NoReverseMatch:
+        return reverse("insights:overview", kwargs={"slug": consultation.slug})
+
+
+def _linked_table(table, filters: CommentFilters, base: str) -> dict:
+    """A stats.Table with the URLs of the comments behind its numbers: the current filters with
+    the row's value added (`row_url`, for the row's label) and, in a matrix, the column's too
+    (each non-zero cell's `url`). A row or column of authors without a stakeholder type has no
+    filter, so no link; nor does a count the filters cannot reproduce: under an objective filter,
+    the row of another objective counts comments tagged with both, and a link can name one."""
+
+    def link(**changes) -> str:
+        for name, value in changes.items():
+            if getattr(filters, name) not in (None, "", value):
+                return ""
+        return f"{base}?{filters.as_query(**changes)}"
+
+    rows = []
+    for row in table.rows:
+        linkable = bool(table.row_filter) and row.key != ""
+        cells = []
+        for i, count in enumerate(row.values):
+            url = ""
+            if count and linkable and table.column_filter and table.column_keys[i] != "":
+                url = link(**{table.row_filter: row.key, table.column_filter: table.column_keys[i]})
+            cells.append({"count": count, "url": url})
+        row_url = link(**{table.row_filter: row.key}) if linkable and row.total else ""
+        rows.append({"row": row, "cells": cells, "url": row_url})
+    return {"table": table, "rows": rows, "totals": table.column_totals()}
+
+
+@staff_only
+def overview(request, consultation: Consultation):
+    """The consultation's numbers under the filters: totals, charts, tables and matrices."""
+    context = page_context(request, consultation, current="insights:overview")
+    filters = context["filters"]
+    insights = stats.compute(consultation, filters)
+    base = comments_url(consultation)
+    return render(
+        request,
+        "insights/overview.html",
+        {
+            **context,
+            "insights": insights,
+            "charts": charts.overview_charts(insights),
+            "by_stakeholder": _linked_table(insights.by_stakeholder, filters, base),
+            "by_question": _linked_table(insights.by_question, filters, base),
+            "by_objective": _linked_table(insights.by_objective, filters, base),
+            "matrices": [
+                {
+                    "id": "objective-stakeholder",
+                    "linked": _linked_table(insights.objective_by_stakeholder, filters, base),
+                    "caption": _(
+                        "Comments and replies per GCM objective (rows) and stakeholder type "
+                        "(columns)"
+                    ),
+                },
+                {
+                    "id": "objective-question",
+                    "linked": _linked_table(insights.objective_by_question, filters, base),
+                    "caption": _(
+                        "Comments and replies per GCM objective (rows) and question (columns)"
+                    ),
+                },
+            ],
+            "csv_query": _csv_query(filters),
+        },
+    )
+
+
+def _csv_query(filters: CommentFilters) -> str | None:
+    """The CSV download's filters, when the CSV can apply every one of them (question,
+    objective, hidden), else None: the page offers the download only for the same comments."""
+    params = filters.as_params()
+    if set(params) - {"question", "objective", "hidden"}:
+        return None
+    return filters.as_query()

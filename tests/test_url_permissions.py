@@ -111,6 +111,8 @@ EXPECTATIONS: dict[str, Case] = {
     "consultations:detail": Case(PUBLIC, _slug),
     "consultations:search": Case(PUBLIC, _slug),
     "consultations:export": Case(STAFF_ONLY, _slug),
+    # Staff insights: anonymous to the login page, everyone else but staff 403.
+    "insights:overview": Case(STAFF_ONLY, _slug),
     "consultations:question": Case(
         PUBLIC, lambda w: {"slug": w.consultation.slug, "number": w.question.number}
     ),
