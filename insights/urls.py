@@ -2,8 +2,17 @@
 
 Every view checks consultations.permissions.can_export, and so does every service it calls."""
 
-from django.urls import path  # noqa: F401 (each part of the insights adds its routes here)
+from django.urls import path
+
+from . import theme_views
 
 app_name = "insights"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("themes/", theme_views.theme_runs, name="themes"),
+    path("themes/<int:pk>/", theme_views.theme_run, name="theme_run"),
+    path("themes/<int:pk>/<int:theme_pk>/accept/", theme_views.theme_accept, name="theme_accept"),
+    path(
+        "themes/<int:pk>/<int:theme_pk>/dismiss/", theme_views.theme_dismiss, name="theme_dismiss"
+    ),
+]
