@@ -157,6 +157,13 @@ def _suggestion(consultation: Consultation, pk: int, theme_pk: int) -> ThemeSugg
     )
 
 
+def _already_decided(request, consultation: Consultation, pk: int, error: ValidationError):
+    # Another staff member decided first (or the form was sent twice): the page shows how.
+    for message in error.messages:
+        messages.error(request, message)
+    return redirect("insights:theme_run", slug=consultation.slug, pk=pk)
+
+
 @require_POST
 @staff_only
 def theme_accept(request, consultation: Consultation, pk: int, theme_pk: int):
@@ -165,6 +172,8 @@ def theme_accept(request, consultation: Consultation, pk: int, theme_pk: int):
     try:
         code = themes.accept_theme(request.user, suggestion, name)
     except ValidationError as error:
+        if error.code == "decided":
+            return _already_decided(request, consultation, pk, error)
         context = _run_context(
             request,
             consultation,
@@ -189,10 +198,7 @@ def theme_dismiss(request, consultation: Consultation, pk: int, theme_pk: int):
     try:
         themes.dismiss_theme(request.user, suggestion)
     except ValidationError as error:
-        context = _run_context(
-            request, consultation, pk, theme_errors={suggestion.pk: error.messages}
-        )
-        return render(request, "insights/theme_run.html", context, status=400)
+        return _already_decided(request, consultation, pk, error)
     messages.success(
         request, _("Theme %(position)s is dismissed.") % {"position": suggestion.position}
     )
