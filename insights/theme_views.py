@@ -145,7 +145,12 @@ def _run_context(request, consultation: Consultation, pk: int, **extra) -> dict:
 @require_http_methods(["GET"])
 @staff_only
 def theme_run(request, consultation: Consultation, pk: int):
-    return render(request, "insights/theme_run.html", _run_context(request, consultation, pk))
+    context = _run_context(request, consultation, pk)
+    # The page reloads itself while the run is under way (no JavaScript needed); ?reload=off
+    # stops that for whoever needs the page to hold still (WCAG 2.2.1: a timed refresh must
+    # be possible to turn off; axe-core flags any meta refresh).
+    context["auto_reload"] = context["in_progress"] and request.GET.get("reload") != "off"
+    return render(request, "insights/theme_run.html", context)
 
 
 def _suggestion(consultation: Consultation, pk: int, theme_pk: int) -> ThemeSuggestion:

@@ -365,6 +365,9 @@ def test_a_queued_run_shows_its_progress_and_reloads(
     page = staff_client.get(run_url(run)).content.decode()
     assert '<meta http-equiv="refresh" content="3">' in page
     assert 'max="100" value="45"' in page and "45%" in page and "Finding the themes" in page
+    # Whoever needs the page to hold still turns the reloading off; the progress stays.
+    still = staff_client.get(run_url(run) + "?reload=off").content.decode()
+    assert 'http-equiv="refresh"' not in still and 'value="45"' in still
 
 
 def test_a_run_already_queued_is_not_started_twice(
