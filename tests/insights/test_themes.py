@@ -1,6 +1,7 @@
 """Theme suggestions: planted topics come apart, runs are deterministic, the background task runs
 through the page with its progress, staff accept a theme as a code or dismiss it."""
 
+import io
 import itertools
 import random
 from collections import Counter
@@ -11,7 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from consultations import services
 from consultations.models import Comment, Question
 from insights import themes
 from insights.models import (
@@ -229,7 +232,10 @@ def test_the_same_seed_gives_the_same_themes(question, planted):
     assert outcome(second) == outcome(second_again)
     assert outcome(first) != outcome(second)
     texts = [(pk, Comment.objects.get(pk=pk).body_text) for pk in planted]
-    assert themes.suggest(texts, k=3, seed=7) == themes.suggest(texts, k=3, seed=7)
+    steps = []
+    once = themes.suggest(texts, k=3, seed=7, progress=lambda *step: steps.append(step))
+    assert once == themes.suggest(texts, k=3, seed=7)
+    assert steps == [(20, "Vectorising the comments"), (45, "Finding the themes")]
 
 
 def test_each_theme_lists_its_comments_most_representative_first(question, planted):
@@ -571,3 +577,25 @@ def test_the_benchmark_reports_and_leaves_nothing(db, capsys):
     assert "60 comments made" in output and "comments per second" in output
     assert "median" in output and "purity" in output
     assert Comment.objects.count() == before and not ThemeRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_queue_and_its_worker_compute_a_run(settings, staff_user, make_consultation):
+    """The production path: the run is enqueued in the task table after the commit, and
+    `manage.py db_worker` computes it (its progress written outside any transaction)."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    consultation = make_consultation()
+    question = Question.objects.create(consultation=consultation, number=1, text="Which?")
+    for topic in TOPICS:
+        for text in planted_texts(topic, 8):
+            services.comment_create(question=question, author=staff_user, body=text, objectives=[])
+    run, started = themes.start_run(actor=staff_user, question=question, k=3)
+    assert started and DBTaskResult.objects.get().args_kwargs["args"] == [run.pk]
+    run.refresh_from_db()
+    assert run.state == ThemeRun.State.QUEUED
+    call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO())
+    run.refresh_from_db()
+    assert run.state == ThemeRun.State.DONE and run.progress == 100
+    assert run.themes.count() == 3
