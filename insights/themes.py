@@ -60,6 +60,14 @@ def minimum_comments(k: int) -> int:
     return max(10, 2 * k)
 
 
+def too_few_message(k: int, needed: int, count: int) -> str:
+    return ngettext(
+        "%(k)s themes need at least %(needed)s comments with text; this question has %(count)s.",
+        "%(k)s themes need at least %(needed)s comments with text; this question has %(count)s.",
+        count,
+    ) % {"k": k, "needed": needed, "count": count}
+
+
 def stop_words_for(language: str) -> list[str] | None:
     """The stop words of a consultation's language (its code: "en", "fr", "es", ...), from the
     `stop-words` package (English adds scikit-learn's list), as the vectoriser tokenises them;
@@ -98,16 +106,7 @@ def suggest(
     texts = [(pk, text) for pk, text in texts if text and text.strip()]
     needed = minimum_comments(k)
     if len(texts) < needed:
-        raise TooFewComments(
-            ngettext(
-                "%(k)s themes need at least %(needed)s comments with text; this question has "
-                "%(count)s.",
-                "%(k)s themes need at least %(needed)s comments with text; this question has "
-                "%(count)s.",
-                needed,
-            )
-            % {"k": k, "needed": needed, "count": len(texts)}
-        )
+        raise TooFewComments(too_few_message(k, needed, len(texts)))
 
     report(20, _("Vectorising the comments"))
     vectorizer = TfidfVectorizer(
@@ -193,7 +192,12 @@ def start_run(*, actor, question: Question, k: int, seed: int = 0) -> tuple[Them
     with transaction.atomic():
         # Two staff members pressing the button at once: the second waits here and finds the
         # first one's run.
-        Question.objects.select_for_update().filter(pk=question.pk).first()
+        locked = Question.objects.select_for_update().get(pk=question.pk)
+        # Refused at once when the question's published count (kept by consultations.counts)
+        # is too low; the task checks again on the comments it reads.
+        needed = minimum_comments(k)
+        if locked.comment_count < needed:
+            raise ValidationError(too_few_message(k, needed, locked.comment_count), code="too_few")
         pending = ThemeRun.objects.filter(
             question=question, k=k, state__in=[ThemeRun.State.QUEUED, ThemeRun.State.RUNNING]
         )

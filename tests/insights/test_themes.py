@@ -261,14 +261,31 @@ def test_hidden_and_deleted_comments_are_left_out(question, user, planted, moder
     assert not ThemeMember.objects.filter(theme__run=run, comment__in=hidden).exists()
 
 
-def test_too_few_comments_fail_the_run_with_a_message(
+def test_too_few_comments_are_refused_with_a_message(
     staff_client, consultation, question, user, post_comment, django_capture_on_commit_callbacks
 ):
     for text in planted_texts("sea", 9):
         post_comment(question=question, author=user, body=text)
-    start(staff_client, consultation, question, k=6, capture=django_capture_on_commit_callbacks)
-    run = ThemeRun.objects.get()
-    assert run.state == ThemeRun.State.FAILED
+    response = start(
+        staff_client, consultation, question, k=6, capture=django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "6 themes need at least 12 comments with text; this question has 9." in page
+    assert 'value="6"' in page and not ThemeRun.objects.exists()
+
+
+def test_a_run_left_with_too_few_comments_fails_with_a_message(
+    staff_client, staff_user, question, user, post_comment
+):
+    # Enough when it was asked for; then moderators hid some before the worker read them.
+    comments = [
+        post_comment(question=question, author=user, body=text) for text in planted_texts("sea", 12)
+    ]
+    run, _started = themes.start_run(actor=staff_user, question=question, k=6)
+    Comment.objects.filter(pk__in=[c.pk for c in comments[:3]]).update(status=Comment.Status.HIDDEN)
+    assert themes.execute_run(run.pk) == ThemeRun.State.FAILED
+    run.refresh_from_db()
     assert run.message == "6 themes need at least 12 comments with text; this question has 9."
     page = staff_client.get(run_url(run)).content.decode()
     assert run.message in page and "Run again" in page
