@@ -616,3 +616,23 @@ def test_the_database_queue_and_its_worker_compute_a_run(settings, staff_user, m
     run.refresh_from_db()
     assert run.state == ThemeRun.State.DONE and run.progress == 100
     assert run.themes.count() == 3
+
+
+def test_the_runs_page_reads_a_fixed_number_of_queries(
+    staff_client, staff_user, consultation, question, question2, django_assert_num_queries
+):
+    url = reverse("insights:themes", kwargs={"slug": consultation.slug})
+
+    def add_runs(count: int) -> None:
+        ThemeRun.objects.bulk_create(
+            ThemeRun(question=(question, question2)[n % 2], k=2 + n % 5, requested_by=staff_user)
+            for n in range(count)
+        )
+
+    add_runs(1)
+    with django_assert_num_queries(13) as one:
+        assert staff_client.get(url).status_code == 200
+    add_runs(12)
+    with django_assert_num_queries(len(one)):
+        page = staff_client.get(url).content.decode()
+    assert page.count("Queued (0%)") == 13
