@@ -194,12 +194,13 @@ class Command(BaseCommand):
             f"{connection.vendor}: {size:,} comments made in {made:.1f} s; "
             f"k={k}, seed={seed}, {runs} runs"
         )
-        times = []
+        times, cpu_times = [], []
         for _ in range(runs):
             run = ThemeRun.objects.create(question=question, k=k, seed=seed)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             state = themes.execute_run(run.pk)
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
             if state != ThemeRun.State.DONE:
                 run.refresh_from_db()
                 raise CommandError(f"The run ended {state}: {run.message}")
@@ -207,8 +208,10 @@ class Command(BaseCommand):
         share, placed = purity(run, topics)
         self.stdout.write(
             f"median {median:.2f} s ({min(times):.2f} to {max(times):.2f}), "
-            f"{size / median:,.0f} comments per second; {placed:,} placed in a theme, "
-            f"purity {share:.3f} against the six planted topics"
+            f"{size / median:,.0f} comments per second; this process's CPU time "
+            f"{statistics.median(cpu_times):.2f} s (steadier on a busy machine; excludes the "
+            f"database server's); {placed:,} placed in a theme, purity {share:.3f} against the "
+            "six planted topics"
         )
         for suggestion in run.themes.order_by("position"):
             self.stdout.write(
