@@ -96,7 +96,8 @@ def suggest(
     language: str = "en",
     progress: Callable[[int, str], None] | None = None,
 ) -> list[Theme]:
-    """k themes of (comment id, plain text) pairs, the largest first. Raises TooFewComments."""
+    """At most k themes of (comment id, plain text) pairs, the largest first (a theme no comment
+    joins is left out). Raises TooFewComments."""
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -154,10 +155,9 @@ def suggest(
         terms = [str(vocabulary[i]) for i in order if components[theme, i] > 0]
         ranked = sorted(members[theme], key=lambda member: (-member[1], member[0]))
         themes.append(Theme(terms=terms, members=ranked))
-    # The largest first; ties keep NMF's order, so the output is the same for the same seed.
-    return sorted((t for t in themes if t.members), key=lambda t: -len(t.members)) + [
-        t for t in themes if not t.members
-    ]
+    # The largest first; ties keep NMF's order, so the output is the same for the same seed. A
+    # factor no comment chose is no theme to show.
+    return sorted((t for t in themes if t.members), key=lambda t: -len(t.members))
 
 
 # --- Runs -------------------------------------------------------------------------------------
