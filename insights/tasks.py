@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from . import campaigns
+from . import campaigns, themes
 
 
 @task()
@@ -12,3 +12,9 @@ def group_comment(comment_id: int) -> str:
     if result is None:
         return "nothing changed"
     return f"{result.groups} groups, {result.grouped} comments grouped"
+
+
+@task()
+def compute_themes(run_id: int) -> str:
+    """One theme run: the suggestions for a question, with progress on the ThemeRun row."""
+    return themes.execute_run(run_id)
