@@ -26,6 +26,8 @@ from .models import Code, DuplicateGroup
 
 MAX_TEXT_CHARS = 200
 MAX_ORGANISATION_CHARS = 200
+# A question number the database column (PositiveSmallIntegerField) can hold.
+MAX_QUESTION_NUMBER = 32767
 
 # The query-string names, in the order forms and links write them.
 NAMES = (
@@ -69,11 +71,12 @@ class CommentFilters:
         def text(name: str) -> str:
             return " ".join(str(params.get(name, "") or "").split())
 
-        def number(name: str, message: str) -> int | None:
+        def number(name: str, message: str, digits: int | None = 9) -> int | None:
             raw = text(name)
             if not raw:
                 return None
-            if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+            # ASCII digits only: int() would also take "+3", "٣" and "1_000".
+            if raw.isascii() and raw.isdigit() and (digits is None or len(raw) <= digits):
                 return int(raw)
             errors.append(message % {"value": raw})
             return None
@@ -88,14 +91,32 @@ class CommentFilters:
                 errors.append(message % {"value": raw})
                 return None
 
-        question = number("question", _("There is no question “%(value)s”."))
-        if question is not None and not consultation.questions.filter(number=question).exists():
-            errors.append(_("There is no question “%(value)s”.") % {"value": question})
+        # The question's and objective's messages are the CSV export's, which refuses them.
+        question = number(
+            "question",
+            _("The question filter must be a number, not “%(value)s”."),
+            digits=None,
+        )
+        if question is not None and not (
+            question <= MAX_QUESTION_NUMBER
+            and consultation.questions.filter(number=question).exists()
+        ):
+            errors.append(
+                _("Consultation “%(slug)s” has no question %(number)s.")
+                % {"slug": consultation.slug, "number": question}
+            )
             question = None
 
-        objective = number("objective", _("There is no GCM objective “%(value)s”."))
+        objective = number(
+            "objective",
+            _("The objective filter must be a number, not “%(value)s”."),
+            digits=None,
+        )
         if objective is not None and not 1 <= objective <= 23:
-            errors.append(_("There is no GCM objective “%(value)s”.") % {"value": objective})
+            errors.append(
+                _("There is no objective %(number)s: objectives are numbered 1 to 23.")
+                % {"number": objective}
+            )
             objective = None
 
         stakeholder_type = text("stakeholder_type")
@@ -137,7 +158,10 @@ class CommentFilters:
         hidden = text("hidden")
         if hidden not in ("", "0", "1"):
             errors.append(
-                _("The hidden filter must be 0 (leave out hidden comments) or 1, not “%(value)s”.")
+                _(
+                    "The hidden filter must be 0 (leave out hidden comments) or 1 (include "
+                    "them), not “%(value)s”."
+                )
                 % {"value": hidden}
             )
             hidden = ""

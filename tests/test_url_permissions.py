@@ -111,6 +111,7 @@ EXPECTATIONS: dict[str, Case] = {
     "consultations:detail": Case(PUBLIC, _slug),
     "consultations:search": Case(PUBLIC, _slug),
     "consultations:export": Case(STAFF_ONLY, _slug),
+    "consultations:export_xlsx": Case(STAFF_ONLY, _slug),
     "consultations:question": Case(
         PUBLIC, lambda w: {"slug": w.consultation.slug, "number": w.question.number}
     ),
