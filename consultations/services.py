@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from insights.extraction import extract_later
 from notifications import follows
 
 from . import counts, notifications, permissions, search
@@ -204,6 +205,7 @@ def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attac
         for name in written:
             Attachment.file.field.storage.delete(name)
         raise
+    extract_later(stored)  # their text, for staff search, in the background after the commit
     return stored
 
 

@@ -16,13 +16,14 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import StakeholderType
 from consultations import search
 from consultations.models import Comment, Consultation
 
-from .models import Code, DuplicateGroup
+from .models import AttachmentText, Code, DuplicateGroup
 
 MAX_TEXT_CHARS = 200
 MAX_ORGANISATION_CHARS = 200
@@ -211,7 +212,7 @@ class CommentFilters:
         if self.group is not None:
             comments = comments.filter(signature__group_id=self.group)
         if self.q:
-            comments = search.matching_text(comments, consultation, self.q)
+            comments = comments.filter(_text_matches(consultation, self.q))
         return comments
 
     # Writing
@@ -251,3 +252,20 @@ NO_FILTERS = CommentFilters()
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _text_matches(consultation: Consultation, query: str) -> Q:
+    """Comments whose body matches the query as on the search page (consultations.search), or
+    one of whose attachments' extracted text holds every word of it (case-insensitive)."""
+    in_body = search.matching_text(
+        Comment.objects.filter(question__consultation=consultation), consultation, query
+    ).values("pk")
+    words = search._words(query)  # the search page's words, the fallback's match
+    if not words:
+        return Q(pk__in=in_body)
+    in_files = AttachmentText.objects.filter(
+        attachment__comment=OuterRef("pk"), state=AttachmentText.State.DONE
+    )
+    for word in words:
+        in_files = in_files.filter(text__icontains=word)
+    return Q(pk__in=in_body) | Q(Exists(in_files))
