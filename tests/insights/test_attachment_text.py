@@ -9,11 +9,11 @@ import pytest
 from django.core.management import call_command
 from odf.opendocument import OpenDocumentText
 from odf.text import H, P
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from consultations import services
 from consultations.models import Attachment
-from insights import extraction
+from insights import extraction, xlsx
 from insights.filters import CommentFilters
 from insights.models import AttachmentText
 from tests.consultations.test_attachments import DOCX as EMPTY_DOCX
@@ -324,3 +324,17 @@ def test_failed_or_pending_text_is_not_searched(consultation, post_with):
     filters, _errors = CommentFilters.parse(consultation, {"q": "lampedusa"})
 
     assert not filters.apply(consultation).exists()
+
+
+def test_the_xlsx_carries_the_extracted_text(consultation, post_with):
+    comment, _records = post_with(
+        upload("a.pdf", make_pdf(["Alpha report"])), upload("b.odt", make_odt("Beta", ["Gamma"]))
+    )
+    buffer = io.BytesIO()
+    xlsx.write_xlsx(buffer, consultation, CommentFilters(), base_url="https://forum.example.org")
+
+    sheet = load_workbook(io.BytesIO(buffer.getvalue()))["Comments"]
+    header, row = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
+
+    assert row[0] == comment.pk
+    assert row[header.index("attachments_text")] == "Alpha report\n\nBeta\nGamma"

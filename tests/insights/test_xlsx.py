@@ -3,6 +3,8 @@
 
 import csv
 import io
+import tempfile
+import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
@@ -12,8 +14,10 @@ from openpyxl import load_workbook
 
 from accounts.models import StakeholderType
 from consultations import export, services
+from consultations.management.benchmarking import populate_bulk
 from consultations.models import Attachment, Comment
 from insights import xlsx
+from insights.filters import CommentFilters
 from insights.models import (
     AttachmentText,
     Code,
@@ -324,3 +328,22 @@ def test_a_deleted_comment_keeps_no_text(consultation, coded):
 
     assert records[coded["reply"].pk]["text"] is None
     assert records[coded["reply"].pk]["status"] == "deleted"
+
+
+def test_peak_memory_does_not_grow_with_the_number_of_comments(monkeypatch):
+    monkeypatch.setattr(export, "CHUNK_SIZE", 100)
+
+    def peak(count):
+        exported = populate_bulk(count)
+        # To a file, as the download does: a BytesIO would hold the whole output.
+        with tempfile.TemporaryFile() as file:
+            tracemalloc.start()
+            try:
+                xlsx.write_xlsx(file, exported, CommentFilters(), base_url=BASE_URL)
+                return tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+
+    small, large = peak(300), peak(3000)
+
+    assert large < 1.5 * small, (small, large)
