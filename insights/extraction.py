@@ -272,6 +272,9 @@ def extract(attachment_id: int) -> str:
             text, error = extract_text(file, attachment.content_type, attachment.size)
     except ExtractionError as exc:
         state, error = AttachmentText.State.FAILED, str(exc)
+    except OSError as exc:  # the stored file is missing or unreadable: no path in the message
+        logger.warning("Attachment %s: its file cannot be opened: %r", attachment_id, exc)
+        state, error = AttachmentText.State.FAILED, _("The stored file cannot be opened.")
     except Exception as exc:  # a parser's own error on a malformed file, of any type
         logger.info("Attachment %s: text extraction failed: %r", attachment_id, exc)
         state = AttachmentText.State.FAILED

@@ -338,3 +338,13 @@ def test_the_xlsx_carries_the_extracted_text(consultation, post_with):
 
     assert row[0] == comment.pk
     assert row[header.index("attachments_text")] == "Alpha report\n\nBeta\nGamma"
+
+
+def test_a_missing_stored_file_is_recorded_without_its_path(post_with):
+    comment, [record] = post_with(upload("a.pdf", make_pdf(["Alpha"])))
+    attachment = record.attachment
+    attachment.file.storage.delete(attachment.file.name)
+
+    assert extraction.extract(attachment.pk) == AttachmentText.State.FAILED
+    record.refresh_from_db()
+    assert record.error == "The stored file cannot be opened."

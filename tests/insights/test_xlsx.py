@@ -347,3 +347,16 @@ def test_peak_memory_does_not_grow_with_the_number_of_comments(monkeypatch):
     small, large = peak(300), peak(3000)
 
     assert large < 1.5 * small, (small, large)
+
+
+def test_the_workbook_takes_a_fixed_number_of_queries(
+    consultation, coded, question, make_user, post_comment, django_assert_num_queries
+):
+    filters = export.filters_from_query(consultation, {})
+    # The comments, their objectives and codes (one chunk, no files), then matrix_rows' 7.
+    with django_assert_num_queries(3 + 7):
+        xlsx.write_xlsx(io.BytesIO(), consultation, filters, base_url=BASE_URL)
+    for n in range(12):
+        post_comment(question=question, author=make_user(), objectives=[n + 1])
+    with django_assert_num_queries(3 + 7):
+        xlsx.write_xlsx(io.BytesIO(), consultation, filters, base_url=BASE_URL)
