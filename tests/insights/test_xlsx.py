@@ -8,7 +8,7 @@ import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -360,3 +360,19 @@ def test_the_workbook_takes_a_fixed_number_of_queries(
         post_comment(question=question, author=make_user(), objectives=[n + 1])
     with django_assert_num_queries(3 + 7):
         xlsx.write_xlsx(io.BytesIO(), consultation, filters, base_url=BASE_URL)
+
+
+def test_command_writes_the_workbook_to_a_file(consultation, coded, tmp_path, settings):
+    settings.SITE_URL = BASE_URL
+    path = tmp_path / "comments.xlsx"
+
+    call_command(
+        "export_comments", "safe-borders", "--format", "xlsx", "--question", "1", "--output", path
+    )
+
+    book = load_workbook(path)
+    assert [r["id"] for r in sheet_records(book)] == [
+        int(row["id"]) for row in csv_rows(consultation, {"question": "1"})
+    ]
+    with pytest.raises(CommandError, match="--output"):
+        call_command("export_comments", "safe-borders", "--format", "xlsx")

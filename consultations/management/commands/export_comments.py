@@ -50,8 +50,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", metavar="FILE", help="Write to FILE instead of standard output."
         )
+        parser.add_argument(
+            "--format",
+            choices=["csv", "xlsx"],
+            default="csv",
+            help="csv (the default) or xlsx (the staff workbook, insights/xlsx.py; needs "
+            "--output): for consultations too large to download within the web timeout.",
+        )
 
-    def handle(self, *args, slug, output, **options):
+    def handle(self, *args, slug, output, format="csv", **options):
+        if format == "xlsx" and not output:
+            raise CommandError("--format xlsx writes a file: give it with --output FILE.")
         try:
             consultation = Consultation.objects.get(slug=slug)
         except Consultation.DoesNotExist:
@@ -61,7 +70,12 @@ class Command(BaseCommand):
         except ExportFilterError as error:
             raise CommandError("\n".join(error.messages)) from None
 
-        if output:
+        if format == "xlsx":
+            from insights.xlsx import write_xlsx
+
+            with open(output, "wb") as stream:
+                write_xlsx(stream, consultation, filters, base_url=settings.SITE_URL)
+        elif output:
             # newline="": the csv module writes its own \r\n line endings.
             with open(output, "w", encoding="utf-8", newline="") as stream:
                 write_csv(stream, consultation, filters, base_url=settings.SITE_URL)
