@@ -72,12 +72,14 @@ class CommentFilters:
         def text(name: str) -> str:
             return " ".join(str(params.get(name, "") or "").split())
 
-        def number(name: str, message: str, digits: int | None = 9) -> int | None:
+        # At most `digits` digits: a code's or group's id fits the column, and int() of a
+        # string of thousands of digits would raise.
+        def number(name: str, message: str, digits: int = 9) -> int | None:
             raw = text(name)
             if not raw:
                 return None
             # ASCII digits only: int() would also take "+3", "٣" and "1_000".
-            if raw.isascii() and raw.isdigit() and (digits is None or len(raw) <= digits):
+            if raw.isascii() and raw.isdigit() and len(raw) <= digits:
                 return int(raw)
             errors.append(message % {"value": raw})
             return None
@@ -96,7 +98,7 @@ class CommentFilters:
         question = number(
             "question",
             _("The question filter must be a number, not “%(value)s”."),
-            digits=None,
+            digits=100,
         )
         if question is not None and not (
             question <= MAX_QUESTION_NUMBER
@@ -111,7 +113,7 @@ class CommentFilters:
         objective = number(
             "objective",
             _("The objective filter must be a number, not “%(value)s”."),
-            digits=None,
+            digits=100,
         )
         if objective is not None and not 1 <= objective <= 23:
             errors.append(
