@@ -5,10 +5,9 @@ import re
 import tempfile
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
-from django.utils import timezone, translation
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, NamedStyle
@@ -84,9 +83,9 @@ def matrix_rows(consultation: Consultation, filters: CommentFilters) -> dict[str
     comments = filters.apply(consultation)
     through = Comment.objectives.through
     tags = through.objects.filter(comment__in=comments.values("pk"))
-    with translation.override(settings.LANGUAGE_CODE):
-        type_labels = {value: str(label) for value, label in StakeholderType.choices}
-        not_given = "Not given"
+    # Labels in the site's default language, like the CSV's (export.cell_labels).
+    type_labels, _reasons = export.cell_labels()
+    not_given = "Not given"  # an author without a profile; English, like the sheet's names
 
     totals = comments.aggregate(
         comments=Count("pk"),
