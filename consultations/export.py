@@ -3,18 +3,19 @@
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from typing import TextIO
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from accounts.models import StakeholderType, public_name
+from insights.filters import NAMES, CommentFilters
+from insights.models import CodeAssignment
 
 from .models import Attachment, Comment, Consultation, ModerationAction, ModerationReason
 
@@ -35,13 +36,14 @@ COLUMNS = [
     "text",
     "url",
     "attachments",
+    # Staff's own reading (insights): analyst codes, the key-quote flag, the campaign group.
+    "codes",
+    "key_quote",
+    "duplicate_group",
 ]
 
-# The GCM has a fixed list of 23 objectives (see migration 0002_gcm_objectives).
-OBJECTIVE_NUMBERS = range(1, 24)
-
-# Comments fetched per database round trip; their objectives and attachments are read with one
-# query each per chunk. Bounds the export's memory whatever the number of comments.
+# Comments fetched per database round trip; their objectives, codes and attachments are read
+# with one query each per chunk. Bounds the export's memory whatever the number of comments.
 CHUNK_SIZE = 2000
 
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection, OWASP).
@@ -51,114 +53,37 @@ BOM = "\ufeff"
 
 
 class ExportFilterError(ValueError):
-    """A filter that is not a number, names no question of the consultation, or no objective.
-
-    Carries one message for the user per bad filter.
-    """
+    """Filters the export refuses: carries one message for the user per bad value (the messages
+    of insights.filters.CommentFilters.parse, which lists them instead of refusing)."""
 
     def __init__(self, messages: list[str]):
         super().__init__(" ".join(messages))
         self.messages = messages
 
 
-# A question number the database column (PositiveSmallIntegerField) can hold.
-_MAX_QUESTION_NUMBER = 32767
+# One filter definition for every export and every insights page: the staff filters. The old
+# name stays for callers of the CSV export.
+ExportFilters = CommentFilters
+NO_FILTERS = CommentFilters()
 
 
-@dataclass(frozen=True)
-class ExportFilters:
-    """What a comments export is narrowed to. Build it with from_query() (the web download's
-    query string) or from_options() (the export_comments command): both parse and check the raw
-    values with parse(), so the same input gets the same answer on either path."""
-
-    question_number: int | None = None
-    objective_number: int | None = None
-    include_hidden: bool = True
-
-    @classmethod
-    def from_query(cls, consultation: Consultation, query: Mapping[str, str]) -> "ExportFilters":
-        """From ?question=N&objective=N&hidden=0|1 (e.g. request.GET)."""
-        return cls.parse(
-            consultation,
-            question=query.get("question"),
-            objective=query.get("objective"),
-            hidden=query.get("hidden"),
-        )
-
-    @classmethod
-    def from_options(cls, consultation: Consultation, options: Mapping) -> "ExportFilters":
-        """From export_comments' --question N, --objective N and --exclude-hidden."""
-        return cls.parse(
-            consultation,
-            question=options.get("question"),
-            objective=options.get("objective"),
-            hidden="0" if options.get("exclude_hidden") else None,
-        )
-
-    @classmethod
-    def parse(
-        cls,
-        consultation: Consultation,
-        *,
-        question: object = None,
-        objective: object = None,
-        hidden: object = None,
-    ) -> "ExportFilters":
-        """Raw values (text, numbers or None for "not given") to filters, or ExportFilterError
-        listing every bad one."""
-        errors: list[str] = []
-        question_number = _number(
-            question, _("The question filter must be a number, not “%(value)s”."), errors
-        )
-        objective_number = _number(
-            objective, _("The objective filter must be a number, not “%(value)s”."), errors
-        )
-        if objective_number is not None and objective_number not in OBJECTIVE_NUMBERS:
-            errors.append(
-                _("There is no objective %(number)s: objectives are numbered 1 to 23.")
-                % {"number": objective_number}
-            )
-        if question_number is not None and not (
-            question_number <= _MAX_QUESTION_NUMBER
-            and consultation.questions.filter(number=question_number).exists()
-        ):
-            errors.append(
-                _("Consultation “%(slug)s” has no question %(number)s.")
-                % {"slug": consultation.slug, "number": question_number}
-            )
-        hidden = "" if hidden is None else str(hidden).strip()
-        if hidden not in ("", "0", "1"):
-            errors.append(
-                _(
-                    "The hidden filter must be 0 (leave out hidden comments) or 1 (include "
-                    "them), not “%(value)s”."
-                )
-                % {"value": hidden}
-            )
-        if errors:
-            raise ExportFilterError(errors)
-        return cls(
-            question_number=question_number,
-            objective_number=objective_number,
-            include_hidden=hidden != "0",
-        )
+def filters_from_query(consultation: Consultation, query: Mapping[str, str]) -> CommentFilters:
+    """The filters of ?question=N&objective=N&...&hidden=0|1 (request.GET), or
+    ExportFilterError listing every bad value: a download is refused rather than narrowed
+    differently from what was asked."""
+    filters, errors = CommentFilters.parse(consultation, query)
+    if errors:
+        raise ExportFilterError(errors)
+    return filters
 
 
-NO_FILTERS = ExportFilters()
-
-
-def _number(raw: object, message: str, errors: list[str]) -> int | None:
-    """A filter's whole number, None when not given; appends message to errors when not one."""
-    if raw is None or isinstance(raw, int):
-        return raw
-    text = str(raw).strip()
-    if not text:
-        return None
-    # ASCII digits only: int() would also take "+3", " 3", "٣" and "1_000".
-    if not text.isascii() or not text.isdigit():
-        errors.append(message % {"value": text})
-        return None
-    return int(text)
+def filters_from_options(consultation: Consultation, options: Mapping) -> CommentFilters:
+    """The same from export_comments' options (--question N, ..., --exclude-hidden), named as
+    in the query string."""
+    query = {name: str(options[name]) for name in NAMES if options.get(name) is not None}
+    if options.get("exclude_hidden"):
+        query["hidden"] = "0"
+    return filters_from_query(consultation, query)
 
 
 def _neutralise(value: object) -> object:
@@ -182,16 +107,8 @@ def _utc_cell(value: datetime) -> str:
     return value.isoformat(" ", "seconds")[:19]
 
 
-def _comments(consultation: Consultation, filters: ExportFilters):
-    comments = Comment.objects.filter(question__consultation=consultation)
-    if not filters.include_hidden:
-        comments = comments.exclude(status=Comment.Status.HIDDEN)
-    if filters.question_number is not None:
-        comments = comments.filter(question__number=filters.question_number)
-    if filters.objective_number is not None:
-        # Objective numbers are unique, so this join adds no duplicate rows.
-        comments = comments.filter(objectives__number=filters.objective_number)
-    return comments.in_thread_order()
+def _comments(consultation: Consultation, filters: CommentFilters):
+    return filters.apply(consultation).in_thread_order()
 
 
 # The columns read per comment, in the order _row_chunks unpacks them.
@@ -211,6 +128,9 @@ _FIELDS = (
     "author__profile__display_name",
     "author__profile__organisation",
     "author__profile__stakeholder_type",
+    # One-to-one rows (at most one each per comment): joined, not a query of their own.
+    "key_quote__pk",
+    "signature__group_id",
     "has_files",
 )
 # A primary key no row has, replaced in a reversed URL to get the URL of any row.
@@ -223,31 +143,29 @@ def _chunks(iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _row_chunks(
-    consultation: Consultation, filters: ExportFilters, *, base_url: str
-) -> Iterator[list[list]]:
-    """The data rows, CHUNK_SIZE at a time, as plain values: one streamed query for the comments
-    (with question, author and profile joined) and, per chunk, one for their objectives and one
-    for their attachments. No model instances, so time is linear and memory flat in the number of
-    comments. A comment its author deleted keeps its row (replies point at it) but not its text
-    or files."""
-    base = base_url.rstrip("/")
-    # Formatted, not reversed, per row; a prefix the formula check passes passes every row.
-    comment_url = _neutralise(base + reverse("consultations:permalink", kwargs={"pk": _PK_MARK}))
-    comment_prefix, _, comment_suffix = comment_url.partition(str(_PK_MARK))
-    file_url = _neutralise(base + reverse("consultations:attachment", kwargs={"pk": _PK_MARK}))
-    file_prefix, _, file_suffix = file_url.partition(str(_PK_MARK))
-    title = _neutralise(consultation.title)
-    # Labels in cells are in the site's default language, whoever downloads the file: like the
-    # column names, they do not follow the interface. Looked up once, not per row.
-    with translation.override(settings.LANGUAGE_CODE):
-        stakeholder_labels = {value: str(label) for value, label in StakeholderType.choices}
-        reason_labels = {value: str(label) for value, label in ModerationReason.choices}
-    questions: dict[int, str] = {}  # neutralised text by number
-    deleted, hidden = Comment.Status.DELETED.value, Comment.Status.HIDDEN.value
-    through = Comment.objectives.through
-    starts = _FORMULA_START
+class Chunk:
+    """CHUNK_SIZE comments' values (_FIELDS) and what belongs to them, by comment id: objective
+    numbers, analyst code names, and attachments as (pk, extracted text or None)."""
 
+    __slots__ = ("rows", "objectives", "codes", "files")
+
+    def __init__(self, rows, objectives, codes, files):
+        self.rows: list[tuple] = rows
+        self.objectives: dict[int, list[int]] = objectives
+        self.codes: dict[int, list[str]] = codes
+        self.files: dict[int, list[tuple[int, str | None]]] = files
+
+
+def data_chunks(
+    consultation: Consultation, filters: CommentFilters, *, text_chars: int = 0
+) -> Iterator[Chunk]:
+    """The comments the filters keep, in thread order, CHUNK_SIZE at a time, as plain values:
+    one streamed query for the comments (question, author, profile, key quote and campaign group
+    joined) and, per chunk, one for their objectives, one for their analyst codes and one for
+    their attachments (only when some have files). text_chars > 0 reads that much at most of
+    each attachment's extracted text too, in the attachments' query. No model instances, so
+    time is linear and memory flat in the number of comments. Shared by the CSV and the XLSX."""
+    through = Comment.objectives.through
     rows = (
         _comments(consultation, filters)
         # Few comments have files: only theirs are looked up (an index probe per row is cheaper
@@ -265,17 +183,65 @@ def _row_chunks(
             "comment_id", "objective__number"
         ):
             objectives.setdefault(comment_id, []).append(number)
-        files: dict[int, list[str]] = {}
-        with_files = [row[0] for row in chunk if row[-1]]
-        for comment_id, pk in (
-            Attachment.objects.filter(comment__pk__in=with_files)
-            .order_by("comment_id", "pk")
-            .values_list("comment_id", "pk")
-            if with_files
-            else ()
+        codes: dict[int, list[str]] = {}
+        for comment_id, name in (
+            CodeAssignment.objects.filter(comment__pk__in=ids)
+            .order_by("comment_id", "code__name")
+            .values_list("comment_id", "code__name")
         ):
-            files.setdefault(comment_id, []).append(f"{file_prefix}{pk}{file_suffix}")
+            codes.setdefault(comment_id, []).append(name)
+        files: dict[int, list[tuple[int, str | None]]] = {}
+        with_files = [row[0] for row in chunk if row[-1]]
+        if with_files:
+            attachments = Attachment.objects.filter(comment__pk__in=with_files).order_by(
+                "comment_id", "pk"
+            )
+            if text_chars:
+                values = attachments.annotate(
+                    text=Substr("extracted__text", 1, text_chars)
+                ).values_list("comment_id", "pk", "text")
+            else:
+                values = ((c, pk, None) for c, pk in attachments.values_list("comment_id", "pk"))
+            for comment_id, pk, text in values:
+                files.setdefault(comment_id, []).append((pk, text))
+        yield Chunk(chunk, objectives, codes, files)
 
+
+def url_parts(base_url: str, name: str) -> tuple[str, str]:
+    """The URL of any row of `name` (a URL taking pk) as (prefix, suffix) around its pk."""
+    url = base_url.rstrip("/") + reverse(name, kwargs={"pk": _PK_MARK})
+    prefix, _, suffix = url.partition(str(_PK_MARK))
+    return prefix, suffix
+
+
+def cell_labels() -> tuple[dict[str, str], dict[str, str]]:
+    """Stakeholder types' and moderation reasons' labels in the site's default language, whoever
+    downloads the file: like the column names, they do not follow the interface."""
+    with translation.override(settings.LANGUAGE_CODE):
+        stakeholder_labels = {value: str(label) for value, label in StakeholderType.choices}
+        reason_labels = {value: str(label) for value, label in ModerationReason.choices}
+    return stakeholder_labels, reason_labels
+
+
+def _row_chunks(
+    consultation: Consultation, filters: CommentFilters, *, base_url: str
+) -> Iterator[list[list]]:
+    """The CSV's data rows, CHUNK_SIZE at a time (data_chunks, formatted and neutralised). A
+    comment its author deleted keeps its row (replies point at it) but not its text or files."""
+    # Formatted, not reversed, per row; a prefix the formula check passes passes every row.
+    comment_prefix, comment_suffix = url_parts(base_url, "consultations:permalink")
+    comment_prefix = _neutralise(comment_prefix)
+    file_prefix, file_suffix = url_parts(base_url, "consultations:attachment")
+    file_prefix = _neutralise(file_prefix)
+    title = _neutralise(consultation.title)
+    # Looked up once, not per row.
+    stakeholder_labels, reason_labels = cell_labels()
+    questions: dict[int, str] = {}  # neutralised text by number
+    deleted, hidden = Comment.Status.DELETED.value, Comment.Status.HIDDEN.value
+    starts = _FORMULA_START
+
+    for data in data_chunks(consultation, filters):
+        objectives, codes, files = data.objectives, data.codes, data.files
         out = []
         for (
             pk,
@@ -293,8 +259,10 @@ def _row_chunks(
             display_name,
             organisation,
             stakeholder_type,
+            key_quote,
+            group_id,
             has_files,
-        ) in chunk:
+        ) in data.rows:
             question = questions.get(question_number)
             if question is None:
                 question = questions[question_number] = _neutralise(question_text)
@@ -310,8 +278,13 @@ def _row_chunks(
             else:
                 if text[:1] in starts:
                     text = "'" + text
-                attachments = " ".join(files.get(pk, ())) if has_files else ""
+                attachments = (
+                    " ".join(f"{file_prefix}{file}{file_suffix}" for file, _ in files.get(pk, ()))
+                    if has_files
+                    else ""
+                )
             tags = objectives.get(pk)
+            names = codes.get(pk)
             out.append(
                 [
                     pk,
@@ -335,6 +308,9 @@ def _row_chunks(
                     text,
                     f"{comment_prefix}{pk}{comment_suffix}",
                     attachments,
+                    _neutralise("; ".join(names)) if names else "",
+                    "yes" if key_quote is not None else "",
+                    "" if group_id is None else group_id,
                 ]
             )
         yield out
@@ -369,7 +345,7 @@ def _csv_lines(header: list[str], rows) -> Iterator[str]:
 
 
 def iter_csv(
-    consultation: Consultation, filters: ExportFilters = NO_FILTERS, *, base_url: str
+    consultation: Consultation, filters: CommentFilters = NO_FILTERS, *, base_url: str
 ) -> Iterator[str]:
     """The whole file in pieces: the UTF-8 BOM, the header line, then the rows of each chunk of
     CHUNK_SIZE comments as one string (one write to the response per chunk, not per line)."""
@@ -384,7 +360,7 @@ def iter_csv(
 def write_csv(
     stream: TextIO,
     consultation: Consultation,
-    filters: ExportFilters = NO_FILTERS,
+    filters: CommentFilters = NO_FILTERS,
     *,
     base_url: str,
 ) -> None:
@@ -393,15 +369,18 @@ def write_csv(
         stream.write(line)
 
 
-def csv_filename(consultation: Consultation, filters: ExportFilters = NO_FILTERS) -> str:
-    """E.g. safe-borders-q2-obj10-comments-2026-11-23.csv (today's date)."""
+def csv_filename(
+    consultation: Consultation, filters: CommentFilters = NO_FILTERS, extension: str = ".csv"
+) -> str:
+    """E.g. safe-borders-q2-obj10-comments-2026-11-23.csv (today's date). Only the question and
+    objective are named; other filters leave the name as it is."""
     parts = [consultation.slug]
-    if filters.question_number is not None:
-        parts.append(f"q{filters.question_number}")
-    if filters.objective_number is not None:
-        parts.append(f"obj{filters.objective_number}")
+    if filters.question is not None:
+        parts.append(f"q{filters.question}")
+    if filters.objective is not None:
+        parts.append(f"obj{filters.objective}")
     parts.append(f"comments-{timezone.localdate().isoformat()}")
-    return "-".join(parts) + ".csv"
+    return "-".join(parts) + extension
 
 
 LOG_COLUMNS = [

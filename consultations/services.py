@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from insights import campaigns
+from insights.extraction import extract_later
 from notifications import follows
 
 from . import counts, notifications, permissions, search
@@ -221,6 +222,7 @@ def _store_attachments(*, comment: Comment, files: Iterable[File]) -> list[Attac
                 {"attachments": ValidationError(STORAGE_FAILED_MESSAGE, code="storage")}
             ) from exc
         raise
+    extract_later(stored)  # their text, for staff search, in the background after the commit
     return stored
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<slug:slug>/", views.consultation_detail, name="detail"),
     path("<slug:slug>/search/", views.consultation_search, name="search"),
     path("<slug:slug>/export.csv", views.export_comments, name="export"),
+    path("<slug:slug>/export.xlsx", views.export_comments_xlsx, name="export_xlsx"),
     path("<slug:slug>/questions/<int:number>/", views.question_detail, name="question"),
     path(
         "<slug:slug>/questions/<int:number>/comment/",

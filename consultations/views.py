@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import StakeholderType
+from insights import xlsx
 from notifications import follows, visits
 
 from . import attachments, export, notices, permissions, search, selectors, services
@@ -516,11 +517,22 @@ def moderation_log_csv(request):
     return response
 
 
+def export_refused(request, consultation: Consultation, error) -> HttpResponse:
+    """The 400 page of a download refused for its filters, listing every bad value."""
+    return render(
+        request,
+        "consultations/export_error.html",
+        {"consultation": consultation, "errors": error.messages},
+        status=400,
+    )
+
+
 @require_GET
 def export_comments(request, slug: str):
     """Staff download of a consultation's comments as CSV.
 
-    ?question=N&objective=N narrow it; ?hidden=0 leaves out comments hidden by moderators.
+    The staff filters of the insights pages narrow it (insights.filters: ?question=N&objective=N
+    &stakeholder_type=...&q=...); ?hidden=0 leaves out comments hidden by moderators.
     """
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -529,14 +541,9 @@ def export_comments(request, slug: str):
     # Staff may export a consultation before it is published.
     consultation = get_object_or_404(Consultation, slug=slug)
     try:
-        filters = export.ExportFilters.from_query(consultation, request.GET)
+        filters = export.filters_from_query(consultation, request.GET)
     except export.ExportFilterError as exc:
-        return render(
-            request,
-            "consultations/export_error.html",
-            {"consultation": consultation, "errors": exc.messages},
-            status=400,
-        )
+        return export_refused(request, consultation, exc)
     response = StreamingHttpResponse(
         export.iter_csv(
             consultation, filters, base_url=request.build_absolute_uri("/").rstrip("/")
@@ -546,5 +553,32 @@ def export_comments(request, slug: str):
     filename = export.csv_filename(consultation, filters)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Names and organisations of participants: keep the file out of shared caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def export_comments_xlsx(request, slug: str):
+    """Staff download of a consultation's comments as XLSX (insights/xlsx.py): the CSV's rows
+    for the same filters, with the attachments' text, and sheets of totals and matrices."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not permissions.can_export(request.user):
+        raise PermissionDenied(_("Only staff can export comments."))
+    consultation = get_object_or_404(Consultation, slug=slug)
+    try:
+        filters = export.filters_from_query(consultation, request.GET)
+    except export.ExportFilterError as exc:
+        return export_refused(request, consultation, exc)
+    # A zip is written whole before it can be read: made in a temporary file, then streamed.
+    file = xlsx.xlsx_file(
+        consultation, filters, base_url=request.build_absolute_uri("/").rstrip("/")
+    )
+    response = FileResponse(
+        file,
+        as_attachment=True,
+        filename=xlsx.xlsx_filename(consultation, filters),
+        content_type=xlsx.CONTENT_TYPE,
+    )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -16,16 +16,19 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import StakeholderType
 from consultations import search
 from consultations.models import Comment, Consultation
 
-from .models import Code, DuplicateGroup
+from .models import AttachmentText, Code, DuplicateGroup
 
 MAX_TEXT_CHARS = 200
 MAX_ORGANISATION_CHARS = 200
+# A question number the database column (PositiveSmallIntegerField) can hold.
+MAX_QUESTION_NUMBER = 32767
 
 # The query-string names, in the order forms and links write them.
 NAMES = (
@@ -69,11 +72,14 @@ class CommentFilters:
         def text(name: str) -> str:
             return " ".join(str(params.get(name, "") or "").split())
 
-        def number(name: str, message: str) -> int | None:
+        # At most `digits` digits: a code's or group's id fits the column, and int() of a
+        # string of thousands of digits would raise.
+        def number(name: str, message: str, digits: int = 9) -> int | None:
             raw = text(name)
             if not raw:
                 return None
-            if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+            # ASCII digits only: int() would also take "+3", "٣" and "1_000".
+            if raw.isascii() and raw.isdigit() and len(raw) <= digits:
                 return int(raw)
             errors.append(message % {"value": raw})
             return None
@@ -88,14 +94,32 @@ class CommentFilters:
                 errors.append(message % {"value": raw})
                 return None
 
-        question = number("question", _("There is no question “%(value)s”."))
-        if question is not None and not consultation.questions.filter(number=question).exists():
-            errors.append(_("There is no question “%(value)s”.") % {"value": question})
+        # The question's and objective's messages are the CSV export's, which refuses them.
+        question = number(
+            "question",
+            _("The question filter must be a number, not “%(value)s”."),
+            digits=100,
+        )
+        if question is not None and not (
+            question <= MAX_QUESTION_NUMBER
+            and consultation.questions.filter(number=question).exists()
+        ):
+            errors.append(
+                _("Consultation “%(slug)s” has no question %(number)s.")
+                % {"slug": consultation.slug, "number": question}
+            )
             question = None
 
-        objective = number("objective", _("There is no GCM objective “%(value)s”."))
+        objective = number(
+            "objective",
+            _("The objective filter must be a number, not “%(value)s”."),
+            digits=100,
+        )
         if objective is not None and not 1 <= objective <= 23:
-            errors.append(_("There is no GCM objective “%(value)s”.") % {"value": objective})
+            errors.append(
+                _("There is no objective %(number)s: objectives are numbered 1 to 23.")
+                % {"number": objective}
+            )
             objective = None
 
         stakeholder_type = text("stakeholder_type")
@@ -137,7 +161,10 @@ class CommentFilters:
         hidden = text("hidden")
         if hidden not in ("", "0", "1"):
             errors.append(
-                _("The hidden filter must be 0 (leave out hidden comments) or 1, not “%(value)s”.")
+                _(
+                    "The hidden filter must be 0 (leave out hidden comments) or 1 (include "
+                    "them), not “%(value)s”."
+                )
                 % {"value": hidden}
             )
             hidden = ""
@@ -187,7 +214,7 @@ class CommentFilters:
         if self.group is not None:
             comments = comments.filter(signature__group_id=self.group)
         if self.q:
-            comments = search.matching_text(comments, consultation, self.q)
+            comments = comments.filter(_text_matches(consultation, self.q))
         return comments
 
     # Writing
@@ -227,3 +254,20 @@ NO_FILTERS = CommentFilters()
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _text_matches(consultation: Consultation, query: str) -> Q:
+    """Comments whose body matches the query as on the search page (consultations.search), or
+    one of whose attachments' extracted text holds every word of it (case-insensitive)."""
+    in_body = search.matching_text(
+        Comment.objects.filter(question__consultation=consultation), consultation, query
+    ).values("pk")
+    words = search._words(query)  # the search page's words, the fallback's match
+    if not words:
+        return Q(pk__in=in_body)
+    in_files = AttachmentText.objects.filter(
+        attachment__comment=OuterRef("pk"), state=AttachmentText.State.DONE
+    )
+    for word in words:
+        in_files = in_files.filter(text__icontains=word)
+    return Q(pk__in=in_body) | Q(Exists(in_files))

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from . import campaigns, themes
+from . import campaigns, extraction, themes
 
 
 @task()
@@ -18,3 +18,9 @@ def group_comment(comment_id: int) -> str:
 def compute_themes(run_id: int) -> str:
     """One theme run: the suggestions for a question, with progress on the ThemeRun row."""
     return themes.execute_run(run_id)
+
+
+@task()
+def extract_attachment_text(attachment_id: int) -> str:
+    """One attachment's plain text, for the staff search and the XLSX export."""
+    return extraction.extract(attachment_id)

@@ -113,6 +113,7 @@ EXPECTATIONS: dict[str, Case] = {
     "consultations:export": Case(STAFF_ONLY, _slug),
     # Staff insights: anonymous to the login page, everyone else but staff 403.
     "insights:overview": Case(STAFF_ONLY, _slug),
+    "consultations:export_xlsx": Case(STAFF_ONLY, _slug),
     "consultations:question": Case(
         PUBLIC, lambda w: {"slug": w.consultation.slug, "number": w.question.number}
     ),

@@ -821,18 +821,20 @@ def export_rows(consultation):
     return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
 
 
-def test_csv_has_the_attachments_column_last_with_absolute_urls(question, user, other_user, attach):
+def test_csv_has_the_attachments_column_with_absolute_urls(question, user, other_user, attach):
     comment, stored = attach(upload("a.pdf", PDF), upload("b.docx", DOCX))
     bare = services.comment_create(question=question, author=other_user, body="No files.")
 
     header, *rows = export_rows(question.consultation)
 
-    assert header[-1] == "attachments" and COLUMNS[-1] == "attachments"
+    # After the comment's own columns; the staff's (codes, key quote, group) follow it.
+    at = COLUMNS.index("attachments")
+    assert header[at] == "attachments" and COLUMNS[at - 1] == "url"
     by_id = {row[0]: row for row in rows}
-    assert by_id[str(comment.pk)][-1] == " ".join(
+    assert by_id[str(comment.pk)][at] == " ".join(
         f"https://forum.example.org/consultations/comments/attachments/{a.pk}/" for a in stored
     )
-    assert by_id[str(bare.pk)][-1] == ""
+    assert by_id[str(bare.pk)][at] == ""
 
 
 def test_csv_links_a_hidden_comments_files_but_not_a_deleted_ones(
@@ -845,8 +847,10 @@ def test_csv_links_a_hidden_comments_files_but_not_a_deleted_ones(
 
     rows = {row[0]: row for row in export_rows(question.consultation)[1:]}
 
-    assert rows[str(hidden.pk)][-1].endswith(f"/comments/attachments/{hidden_file.pk}/")
-    assert rows[str(deleted.pk)][-1] == ""
+    assert rows[str(hidden.pk)][COLUMNS.index("attachments")].endswith(
+        f"/comments/attachments/{hidden_file.pk}/"
+    )
+    assert rows[str(deleted.pk)][COLUMNS.index("attachments")] == ""
 
 
 def test_csv_query_count_does_not_grow_with_attachments(question, user):

@@ -99,6 +99,9 @@ def test_header_row_is_the_fixed_column_list(consultation):
         "text",
         "url",
         "attachments",
+        "codes",
+        "key_quote",
+        "duplicate_group",
     ]
 
 
@@ -148,6 +151,9 @@ def test_top_level_comment_row_holds_every_column(question, user, post_comment):
         ),
         "url": f"{BASE_URL}/consultations/c/{comment.pk}/",
         "attachments": "",
+        "codes": "",
+        "key_quote": "",
+        "duplicate_group": "",
     }
     assert row["url"] == BASE_URL + comment.get_absolute_url()
 
@@ -200,7 +206,7 @@ def test_question_filter_keeps_only_that_question(question, question2, user, pos
     on_second = post_comment(question=question2, author=user)
     reply_on_second = post_comment(question=question2, author=user, parent=on_second)
 
-    rows = export_rows(question.consultation, question_number=2)
+    rows = export_rows(question.consultation, question=2)
 
     assert ids(rows) == [on_second.pk, reply_on_second.pk]
     assert on_first.pk not in ids(rows)
@@ -212,7 +218,7 @@ def test_objective_filter_keeps_only_tagged_comments(question, question2, user, 
     untagged = post_comment(question=question2, author=user)
     tagged_reply = post_comment(question=question2, author=user, parent=untagged, objectives=[10])
 
-    rows = export_rows(question.consultation, objective_number=10)
+    rows = export_rows(question.consultation, objective=10)
 
     assert ids(rows) == [tagged.pk, tagged_reply.pk]
     # A tagged comment still lists all of its objectives.
@@ -224,7 +230,7 @@ def test_question_and_objective_filters_combine(question, question2, user, post_
     wanted = post_comment(question=question2, author=user, objectives=[10])
     post_comment(question=question2, author=user, objectives=[4])
 
-    rows = export_rows(question.consultation, question_number=2, objective_number=10)
+    rows = export_rows(question.consultation, question=2, objective=10)
 
     assert ids(rows) == [wanted.pk]
 
@@ -341,10 +347,8 @@ def test_filename_names_the_consultation_filters_and_date(consultation):
         return csv_filename(consultation, ExportFilters(**filters))
 
     assert csv_filename(consultation) == f"safe-borders-comments-{today}.csv"
-    assert name(question_number=2, objective_number=10) == (
-        f"safe-borders-q2-obj10-comments-{today}.csv"
-    )
-    assert name(objective_number=7) == f"safe-borders-obj7-comments-{today}.csv"
+    assert name(question=2, objective=10) == (f"safe-borders-q2-obj10-comments-{today}.csv")
+    assert name(objective=7) == f"safe-borders-obj7-comments-{today}.csv"
 
 
 # Streaming and queries
@@ -394,9 +398,9 @@ def test_query_count_does_not_grow_with_the_number_of_comments(
     queries_for_60 = _export_query_count(consultation)
 
     assert queries_for_60 == queries_for_5
-    # The comments (with question, author and profile joined), one objectives prefetch and one
-    # attachments prefetch.
-    assert queries_for_5 <= 3
+    # The comments (with question, author, profile, key quote and campaign group joined), one
+    # objectives query, one codes query and one attachments query (when some have files).
+    assert queries_for_5 <= 4
 
 
 def test_export_builds_no_model_instance_per_row(question, user, post_comment, attach_rows):
@@ -486,7 +490,7 @@ def test_command_writes_the_output_file_with_filters(
     data = path.read_bytes()
     assert data.startswith("\ufeff".encode())
     text = data.decode("utf-8")
-    assert text == export_text(question.consultation, question_number=2, objective_number=10)
+    assert text == export_text(question.consultation, question=2, objective=10)
     rows = list(csv.DictReader(io.StringIO(text.removeprefix(BOM), newline="")))
     assert ids(rows) == [wanted.pk]
 
@@ -660,11 +664,11 @@ def test_hidden_0_in_the_query_leaves_out_hidden_comments(
     ],
 )
 def test_query_and_command_options_give_the_same_filters(question, question2, query, options):
-    from_query = ExportFilters.from_query(question.consultation, query)
+    from_query = export.filters_from_query(question.consultation, query)
 
-    assert from_query == ExportFilters.from_options(question.consultation, options)
-    assert from_query.question_number == (2 if "question" in query else None)
-    assert from_query.objective_number == (10 if "objective" in query else None)
+    assert from_query == export.filters_from_options(question.consultation, options)
+    assert from_query.question == (2 if "question" in query else None)
+    assert from_query.objective == (10 if "objective" in query else None)
     assert from_query.include_hidden is (query.get("hidden") != "0")
 
 
@@ -685,7 +689,7 @@ def test_web_and_command_refuse_a_bad_filter_with_the_same_message(
     client, staff_user, question, name, value, message
 ):
     with pytest.raises(ExportFilterError) as parsed:
-        ExportFilters.from_query(question.consultation, {name: value})
+        export.filters_from_query(question.consultation, {name: value})
     client.force_login(staff_user)
 
     response = client.get(export_url(query=f"?{name}={value}"))

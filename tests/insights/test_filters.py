@@ -7,9 +7,15 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import StakeholderType
-from consultations.models import Comment
+from consultations.models import Attachment, Comment
 from insights.filters import CommentFilters
-from insights.models import Code, CodeAssignment, CommentSignature, DuplicateGroup
+from insights.models import (
+    AttachmentText,
+    Code,
+    CodeAssignment,
+    CommentSignature,
+    DuplicateGroup,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +135,29 @@ def test_the_query_string_round_trips_and_changes_one_filter(consultation, quest
     )
     assert filters.since == date(2026, 3, 1)
     assert set(filters.active) == {"question", "since", "q", "include_hidden"}
+
+
+def test_huge_numbers_are_refused_with_a_message_not_an_error(consultation):
+    filters, errors = parse(consultation, question="9" * 5000, objective="1" * 30, code="7" * 20)
+
+    assert filters.is_empty
+    assert len(errors) == 3
+    assert errors[0] == f"The question filter must be a number, not “{'9' * 5000}”."
+    assert errors[1] == f"There is no objective {'1' * 30}: objectives are numbered 1 to 23."
+
+
+def test_text_search_matches_attachment_text_only_when_extracted(consultation, comments):
+    attachment = Attachment.objects.create(
+        comment=comments["city_q1"], file="attachments/a.pdf", original_name="a.pdf", size=1
+    )
+    record = AttachmentText.objects.create(
+        attachment=attachment, state=AttachmentText.State.DONE, text="Report on Lampedusa ports"
+    )
+
+    assert pks(parse(consultation, q="lampedusa PORTS")[0], consultation) == {
+        comments["city_q1"].pk
+    }
+    assert pks(parse(consultation, q="lampedusa rescue")[0], consultation) == set()
+    assert pks(parse(consultation, q="rescue")[0], consultation) == {comments["ngo_q1"].pk}
+    AttachmentText.objects.filter(pk=record.pk).update(state=AttachmentText.State.FAILED)
+    assert pks(parse(consultation, q="lampedusa")[0], consultation) == set()

@@ -269,7 +269,7 @@ def test_the_page_keeps_typed_filters_and_says_which_were_left_out(
     html = staff_client.get(
         overview_url(consultation, "objective=99&organisation=Sea+Watchers")
     ).content.decode()
-    assert "There is no GCM objective “99”." in html
+    assert "There is no objective 99: objectives are numbered 1 to 23." in html
     assert 'value="Sea Watchers"' in html
     assert re.search(r"<dt>Comments</dt><dd>2</dd>", html)  # both spellings
 
