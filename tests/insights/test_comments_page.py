@@ -4,6 +4,7 @@ of queries per page, and codes never on the public pages."""
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -238,12 +239,13 @@ def test_csrf_is_enforced_on_every_form(staff_user, consultation, comments, code
     assert not CodeAssignment.objects.exists()
     assert list(Code.objects.values_list("name", flat=True)) == ["Paperwork gap"]
 
-    # With the token from the page, the same post goes through.
-    page = client.get(url("comments", consultation))
-    token = page.context["csrf_token"]
+    # With the token the coding form itself carries, the same post goes through.
+    html = client.get(url("comments", consultation)).content.decode()
+    form = html[html.index('class="coding-form"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
     response = client.post(
         url("code_comment", consultation, pk=comments[0].pk),
-        {"code": [code.pk], "csrfmiddlewaretoken": str(token)},
+        {"code": [code.pk], "csrfmiddlewaretoken": token},
     )
     assert response.status_code == 302 and CodeAssignment.objects.count() == 1
 
