@@ -116,7 +116,11 @@ def create_code(actor, consultation: Consultation, name: str, description: str =
     check_can_code(actor)
     with transaction.atomic():
         # One writer of a consultation's codes at a time: the case-insensitive check holds.
-        Consultation.objects.select_for_update().filter(pk=consultation.pk).first()
+        # (Every lock here is NO KEY UPDATE where the row stays: inserts that refer to it, such
+        # as the log's, take KEY SHARE and are not blocked. Codes are locked `of=("self",)`:
+        # their ordering joins the consultation, which FOR UPDATE would lock too, and deadlock.
+        # Order everywhere: consultation, comment, code.)
+        Consultation.objects.select_for_update(no_key=True).filter(pk=consultation.pk).first()
         name = clean_name(consultation, name)
         description = clean_description(description)
         code = Code.objects.create(
@@ -131,8 +135,8 @@ def update_code(actor, code: Code, name: str, description: str | None = None) ->
     note keeps the previous name) when anything changed; comments keep the code."""
     check_can_code(actor)
     with transaction.atomic():
-        Consultation.objects.select_for_update().filter(pk=code.consultation_id).first()
-        code = Code.objects.select_for_update().get(pk=code.pk)
+        Consultation.objects.select_for_update(no_key=True).filter(pk=code.consultation_id).first()
+        code = _lock_code(code)
         name = clean_name(code.consultation, name, code=code)
         description = code.description if description is None else clean_description(description)
         if name == code.name and description == code.description:
@@ -152,7 +156,7 @@ def delete_code(actor, code: Code) -> int:
     one "remove code" row per comment (with the note it had), then the deletion."""
     check_can_code(actor)
     with transaction.atomic():
-        code = Code.objects.select_for_update().filter(pk=code.pk).first()
+        code = Code.objects.select_for_update(of=("self",)).filter(pk=code.pk).first()
         if code is None:
             return 0
         assignments = list(code.assignments.values_list("comment_id", "note"))
@@ -183,6 +187,7 @@ def assign(actor, comment: Comment, code: Code, note: str = "") -> CodeAssignmen
     note = clean_note(note)
     with transaction.atomic():
         _lock(comment)
+        code = _lock_code(code)
         assignment = CodeAssignment.objects.filter(code=code, comment=comment).first()
         if assignment is None:
             assignment = CodeAssignment.objects.create(
@@ -207,6 +212,7 @@ def unassign(actor, comment: Comment, code: Code) -> bool:
     _check_same_consultation(comment, code)
     with transaction.atomic():
         _lock(comment)
+        code = _lock_code(code)
         assignment = CodeAssignment.objects.filter(code=code, comment=comment).first()
         if assignment is None:
             return False
@@ -229,6 +235,7 @@ def set_note(actor, comment: Comment, code: Code, note: str) -> CodeAssignment:
     note = clean_note(note)
     with transaction.atomic():
         _lock(comment)
+        code = _lock_code(code)
         assignment = CodeAssignment.objects.filter(code=code, comment=comment).first()
         if assignment is None:
             raise ValidationError(
@@ -281,10 +288,22 @@ def _unflag(actor, comment: Comment) -> CodingAction | None:
     return _log(actor, _consultation_id(comment), Kind.UNFLAG_KEY_QUOTE, comment=comment)
 
 
+def _lock_code(code: Code) -> Code:
+    """The code, locked until the commit (a deletion waits), or ValidationError if deleted."""
+    locked = Code.objects.select_for_update(no_key=True, of=("self",)).filter(pk=code.pk).first()
+    if locked is None:
+        raise ValidationError(
+            _("The code “%(name)s” no longer exists.") % {"name": code.name}, code="missing_code"
+        )
+    return locked
+
+
 def _lock(comment: Comment) -> None:
     # Two staff saving the same comment's coding at once: one waits, then sees the other's rows
-    # (PostgreSQL; SQLite serialises writers anyway).
-    Comment.objects.select_for_update().filter(pk=comment.pk).values_list("pk").first()
+    # (PostgreSQL; SQLite serialises writers anyway). NO KEY UPDATE: inserting rows that refer
+    # to the comment (log, assignments) elsewhere takes KEY SHARE locks, which this does not
+    # block, so no deadlock with a code's deletion.
+    Comment.objects.select_for_update(no_key=True).filter(pk=comment.pk).values_list("pk").first()
 
 
 # --- A whole form at once ---------------------------------------------------------------------
@@ -303,53 +322,57 @@ def set_coding(
     code of another consultation, a note too long, or a note for a code not ticked."""
     check_can_code(actor)
     notes = dict(notes or {})
-    consultation_id = _consultation_id(comment)
-    wanted_ids = {code if isinstance(code, int) else code.pk for code in codes}
-    available = {
-        code.pk: code for code in Code.objects.filter(pk__in=wanted_ids | {int(pk) for pk in notes})
-    }
-    errors = []
-    missing = wanted_ids - available.keys()
-    if missing:
-        errors.append(
-            ValidationError(
-                _("Some of these codes no longer exist; reload the page."), code="missing_code"
-            )
-        )
-    for code in available.values():
-        if code.consultation_id != consultation_id:
-            errors.append(
-                ValidationError(
-                    _("The code “%(name)s” belongs to another consultation than this comment.")
-                    % {"name": code.name},
-                    code="other_consultation",
-                )
-            )
-    cleaned_notes: dict[int, str] = {}
-    for pk, note in notes.items():
-        pk = int(pk)
-        try:
-            cleaned = clean_note(note)
-        except ValidationError as exc:
-            name = available[pk].name if pk in available else pk
-            errors.append(ValidationError(f"{name}: {' '.join(exc.messages)}", code=exc.code))
-            continue
-        if cleaned and pk not in wanted_ids:
-            name = available[pk].name if pk in available else pk
-            errors.append(
-                ValidationError(
-                    _("You wrote a note for “%(name)s” but did not tick that code.")
-                    % {"name": name},
-                    code="note_without_code",
-                )
-            )
-        cleaned_notes[pk] = cleaned
-    if errors:
-        raise ValidationError(errors)
-
-    logged: list[CodingAction] = []
     with transaction.atomic():
+        # The comment first, then its codes: a code deleted meanwhile is reported, not written.
         _lock(comment)
+        consultation_id = _consultation_id(comment)
+        wanted_ids = {code if isinstance(code, int) else code.pk for code in codes}
+        available = {
+            code.pk: code
+            for code in Code.objects.select_for_update(no_key=True, of=("self",)).filter(
+                pk__in=wanted_ids | {int(pk) for pk in notes}
+            )
+        }
+        errors = []
+        missing = wanted_ids - available.keys()
+        if missing:
+            errors.append(
+                ValidationError(
+                    _("Some of these codes no longer exist; reload the page."), code="missing_code"
+                )
+            )
+        for code in available.values():
+            if code.consultation_id != consultation_id:
+                errors.append(
+                    ValidationError(
+                        _("The code “%(name)s” belongs to another consultation than this comment.")
+                        % {"name": code.name},
+                        code="other_consultation",
+                    )
+                )
+        cleaned_notes: dict[int, str] = {}
+        for pk, note in notes.items():
+            pk = int(pk)
+            try:
+                cleaned = clean_note(note)
+            except ValidationError as exc:
+                name = available[pk].name if pk in available else pk
+                errors.append(ValidationError(f"{name}: {' '.join(exc.messages)}", code=exc.code))
+                continue
+            if cleaned and pk not in wanted_ids:
+                name = available[pk].name if pk in available else pk
+                errors.append(
+                    ValidationError(
+                        _("You wrote a note for “%(name)s” but did not tick that code.")
+                        % {"name": name},
+                        code="note_without_code",
+                    )
+                )
+            cleaned_notes[pk] = cleaned
+        if errors:
+            raise ValidationError(errors)
+
+        logged: list[CodingAction] = []
         current = {
             a.code_id: a
             for a in CodeAssignment.objects.filter(comment=comment).select_related("code")
