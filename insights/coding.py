@@ -326,6 +326,10 @@ def set_coding(
         # The comment first, then its codes: a code deleted meanwhile is reported, not written.
         _lock(comment)
         consultation_id = _consultation_id(comment)
+        current = {
+            a.code_id: a
+            for a in CodeAssignment.objects.filter(comment=comment).select_related("code")
+        }
         wanted_ids = {code if isinstance(code, int) else code.pk for code in codes}
         available = {
             code.pk: code
@@ -359,7 +363,10 @@ def set_coding(
                 name = available[pk].name if pk in available else pk
                 errors.append(ValidationError(f"{name}: {' '.join(exc.messages)}", code=exc.code))
                 continue
-            if cleaned and pk not in wanted_ids:
+            # The form shows each code's note: unticking a code sends its old note back, which
+            # is no new note. A note typed for a code left unticked would be lost: refused.
+            previous = current[pk].note if pk in current else ""
+            if cleaned and pk not in wanted_ids and cleaned != previous:
                 name = available[pk].name if pk in available else pk
                 errors.append(
                     ValidationError(
@@ -373,10 +380,6 @@ def set_coding(
             raise ValidationError(errors)
 
         logged: list[CodingAction] = []
-        current = {
-            a.code_id: a
-            for a in CodeAssignment.objects.filter(comment=comment).select_related("code")
-        }
         for pk, assignment in sorted(current.items(), key=lambda item: item[1].code.name):
             if pk not in wanted_ids:
                 assignment.delete()

@@ -268,3 +268,12 @@ def test_set_coding_saves_nothing_when_any_part_is_refused(staff_user, consultat
         coding.set_coding(staff_user, comment, codes=[code], notes={code.pk: "n" * 2001})
     assert not CodeAssignment.objects.exists() and not KeyQuote.objects.exists()
     assert CodingAction.objects.count() == before
+
+
+def test_unticking_a_code_whose_old_note_is_sent_back_removes_it(
+    staff_user, consultation, comment, code
+):
+    coding.assign(staff_user, comment, code, "old note")
+    actions = coding.set_coding(staff_user, comment, codes=[], notes={code.pk: "old note"})
+    assert [(a.kind, a.note) for a in actions] == [(Kind.UNASSIGN, "old note")]
+    assert not CodeAssignment.objects.exists()
