@@ -4,7 +4,7 @@ Every view checks consultations.permissions.can_export, and so does every servic
 
 from django.urls import path
 
-from . import views, views_campaigns, views_themes
+from . import views, views_campaigns, views_coding, views_themes
 
 app_name = "insights"
 
@@ -17,4 +17,12 @@ urlpatterns: list = [
     path(
         "themes/<int:pk>/<int:theme_pk>/dismiss/", views_themes.theme_dismiss, name="theme_dismiss"
     ),
+    # Analyst coding
+    path("comments/", views_coding.comments_list, name="comments"),
+    path("comments/<int:pk>/coding/", views_coding.code_comment, name="code_comment"),
+    path("codes/", views_coding.codes_list, name="codes"),
+    path("codes/<int:code_id>/edit/", views_coding.code_edit, name="code_edit"),
+    path("codes/<int:code_id>/delete/", views_coding.code_delete, name="code_delete"),
+    path("log/", views_coding.coding_log, name="log"),
+    path("log.csv", views_coding.coding_log_csv, name="log_csv"),
 ]

@@ -27,6 +27,7 @@ from consultations.models import (
     Objective,
     Report,
 )
+from insights.models import Code, CodeAssignment, CodingAction, KeyQuote
 from notifications import unsubscribe
 from notifications.models import Notification
 
@@ -256,6 +257,26 @@ EXPECTATIONS: dict[str, Case] = {
     "admin:auth_user_password_change": Case(
         admin_staff(403, superuser=200), lambda w: {"id": w.author.pk}
     ),
+    # Insights for staff: analyst coding (an empty POST changes nothing for anyone else).
+    "insights:comments": Case(STAFF_ONLY, _slug),
+    "insights:code_comment": Case(
+        STAFF_ONLY,
+        lambda w: {"slug": w.consultation.slug, "pk": w.comment.pk},
+        post={"anonymous": LOGIN, "verified": 403, "author": 403},
+    ),
+    "insights:codes": Case(STAFF_ONLY, _slug, post={"anonymous": LOGIN, "verified": 403}),
+    "insights:code_edit": Case(
+        STAFF_ONLY,
+        lambda w: {"slug": w.consultation.slug, "code_id": w.code.pk},
+        post={"anonymous": LOGIN, "verified": 403},
+    ),
+    "insights:code_delete": Case(
+        STAFF_ONLY,
+        lambda w: {"slug": w.consultation.slug, "code_id": w.code.pk},
+        post={"anonymous": LOGIN, "verified": 403, "other": 403},
+    ),
+    "insights:log": Case(STAFF_ONLY, _slug),
+    "insights:log_csv": Case(STAFF_ONLY, _slug),
 }
 
 # The admin's generated pages, by model: which roles may open each page (200); other staff get
@@ -266,6 +287,13 @@ MODS = {"moderator", "superuser"}
 SUPERUSER = {"superuser"}
 NOBODY: set[str] = set()
 VIEW_ONLY = {"changelist": MODS, "add": NOBODY, "change": MODS, "delete": NOBODY, "history": MODS}
+INSIGHTS_VIEW_ONLY = {
+    "changelist": SUPERUSER,
+    "add": NOBODY,
+    "change": SUPERUSER,
+    "delete": NOBODY,
+    "history": SUPERUSER,
+}
 
 ADMIN_MODELS: dict[str, tuple[Callable[[SimpleNamespace], object], dict[str, set[str]]]] = {
     "consultations.consultation": (lambda w: w.consultation.pk, dict.fromkeys(ADMIN_PAGES, MODS)),
@@ -289,6 +317,11 @@ ADMIN_MODELS: dict[str, tuple[Callable[[SimpleNamespace], object], dict[str, set
         lambda w: w.notification.pk,
         {**dict.fromkeys(ADMIN_PAGES, SUPERUSER), "add": NOBODY, "delete": NOBODY},
     ),
+    # Written by insights.coding only (each change logged); superusers read them.
+    "insights.code": (lambda w: w.code.pk, INSIGHTS_VIEW_ONLY),
+    "insights.codeassignment": (lambda w: w.code_assignment.pk, INSIGHTS_VIEW_ONLY),
+    "insights.keyquote": (lambda w: w.key_quote.pk, INSIGHTS_VIEW_ONLY),
+    "insights.codingaction": (lambda w: w.coding_action.pk, INSIGHTS_VIEW_ONLY),
     # The task queue's rows (django-tasks-db's own admin, read-only).
     "django_tasks_database.dbtaskresult": (
         lambda w: w.task_result.pk,
@@ -393,6 +426,13 @@ def world(
         content_type="application/pdf",
         size=15,
     )
+    # The analyst coding, as insights.coding leaves it.
+    code = Code.objects.create(consultation=consultation, name="Birth registration")
+    code_assignment = CodeAssignment.objects.create(code=code, comment=comment, note="n")
+    key_quote = KeyQuote.objects.create(comment=comment, flagged_by=staff_user)
+    coding_action = CodingAction.objects.create(
+        consultation=consultation, actor=staff_user, kind=CodingAction.Kind.ASSIGN, comment=comment
+    )
     users = {
         "anonymous": None,
         "unverified": unverified_user,
@@ -414,6 +454,10 @@ def world(
         report=report,
         revision=revision,
         moderation_action=moderation_action,
+        code=code,
+        code_assignment=code_assignment,
+        key_quote=key_quote,
+        coding_action=coding_action,
         attachment=attachment,
         notification=Notification.objects.create(
             recipient=author, kind=Notification.Kind.COMMENT_HIDDEN, comment=comment, base_url="/"
