@@ -6,15 +6,19 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
 from accounts.models import StakeholderType
 from consultations import permissions
 from consultations.models import Comment, Consultation, Objective
 
+from . import evidence as evidence_pack
+from . import evidence_docx
 from .filters import NAMES, CommentFilters
 from .models import Code, DuplicateGroup
 
@@ -93,3 +97,78 @@ def page_context(request, consultation: Consultation, current: str, **extra) -> 
         **filter_context(request, consultation),
         **extra,
     }
+
+
+# --- Evidence pack (insights/evidence.py, insights/evidence_docx.py) ---------------------------
+
+
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@require_GET
+@staff_only
+def evidence(request, consultation: Consultation):
+    """The objectives whose evidence packs staff can open: in focus first, then the others that
+    have tagged comments, each with its count under the filters."""
+    context = page_context(request, consultation, current="insights:evidence")
+    context["objectives"] = evidence_pack.objective_counts(consultation, context["filters"])
+    context["pack_query"] = context["filters"].as_query(objective=None)
+    return render(request, "insights/evidence.html", context)
+
+
+def _pack(request, consultation: Consultation, number: int):
+    """The objective (404 if there is none with that number) and its context, or a redirect
+    when the filter form chose another objective."""
+    objective = get_object_or_404(Objective, number=number)
+    context = page_context(request, consultation, current="insights:evidence")
+    filters = context["filters"]
+    if filters.objective is not None and filters.objective != number:
+        # The form's objective select changes which pack is shown, not what it is narrowed to.
+        url = reverse(
+            "insights:evidence_objective",
+            kwargs={"slug": consultation.slug, "number": filters.objective},
+        )
+        query = filters.as_query(objective=None)
+        return objective, context, redirect(f"{url}?{query}" if query else url)
+    return objective, context, None
+
+
+@require_GET
+@staff_only
+def evidence_objective(request, consultation: Consultation, number: int):
+    """The printable evidence pack of one objective."""
+    objective, context, redirection = _pack(request, consultation, number)
+    if redirection is not None:
+        return redirection
+    pack = evidence_pack.build(
+        consultation, objective, context["filters"], base_url=_base_url(request)
+    )
+    query = context["filters"].as_query(objective=None)
+    context.update(
+        pack=pack,
+        summary=evidence_docx.summary(pack),
+        pack_query=query,
+        docx_url=reverse(
+            "insights:evidence_docx", kwargs={"slug": consultation.slug, "number": number}
+        )
+        + (f"?{query}" if query else ""),
+    )
+    return render(request, "insights/evidence_objective.html", context)
+
+
+@require_GET
+@staff_only
+def evidence_docx_download(request, consultation: Consultation, number: int):
+    """The same pack as a Word document."""
+    objective, context, redirection = _pack(request, consultation, number)
+    if redirection is not None:
+        return redirection
+    pack = evidence_pack.build(
+        consultation, objective, context["filters"], base_url=_base_url(request)
+    )
+    response = HttpResponse(evidence_docx.render(pack), content_type=evidence_docx.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{evidence_docx.filename(pack)}"'
+    # Names and organisations of participants: keep the file out of shared caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
