@@ -133,8 +133,11 @@ def build(
     )
     codes: dict[int, list[str]] = {}
     if rows:
+        # The ids rather than a subquery of `comments`: the search filter's expression
+        # (consultations.search._StoredVector) names the comment table itself, which a
+        # subquery aliases. One query either way.
         for comment_id, name in (
-            CodeAssignment.objects.filter(comment__in=comments.values("pk"))
+            CodeAssignment.objects.filter(comment__pk__in=[row[0] for row in rows])
             .order_by("code__name")
             .values_list("comment_id", "code__name")
         ):
@@ -252,11 +255,13 @@ def objective_counts(consultation: Consultation, filters: CommentFilters) -> lis
     that have tagged comments, each with the number of comments its pack would quote under
     `filters`. Three queries."""
     comments = replace(filters, objective=None).apply(consultation, Comment.objects.published())
+    # Grouped in the comments' own query, not over a subquery of them (see build()).
     counts = dict(
-        Comment.objectives.through.objects.filter(comment__in=comments.values("pk"))
-        .values("objective_id")
-        .annotate(n=Count("comment_id"))
-        .values_list("objective_id", "n")
+        comments.filter(objectives__isnull=False)
+        .order_by()
+        .values("objectives__pk")
+        .annotate(n=Count("pk"))
+        .values_list("objectives__pk", "n")
     )
     in_focus = set(consultation.objectives.values_list("pk", flat=True))
     objectives = Objective.objects.filter(pk__in=in_focus | set(counts)).order_by("number")

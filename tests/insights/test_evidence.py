@@ -301,6 +301,18 @@ def test_objective_counts_in_focus_first_then_others_with_comments(consultation,
     assert counts[8] == 4 and counts[10] == 1 and counts[20] == 1 and counts[4] == 0
 
 
+def test_objective_counts_follow_the_filters(consultation, comments):
+    def counts(**params):
+        filters, errors = CommentFilters.parse(consultation, params)
+        rows = evidence.objective_counts(consultation, filters)
+        return {row["objective"].number: row["count"] for row in rows if row["count"]}
+
+    assert counts(q="legal duty") == {8: 1, 10: 1}
+    assert counts(question="1", objective="20") == {8: 2, 20: 1}
+    code = Code.objects.get(name="Rescue duty")
+    assert counts(code=str(code.pk)) == {8: 2, 10: 1}
+
+
 # The hyperlink helper
 
 
