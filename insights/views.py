@@ -117,18 +117,15 @@ def evidence(request, consultation: Consultation):
     return render(request, "insights/evidence.html", context)
 
 
-def _pack(request, consultation: Consultation, number: int):
+def _pack(request, consultation: Consultation, number: int, url_name: str):
     """The objective (404 if there is none with that number) and its context, or a redirect
-    when the filter form chose another objective."""
+    to `url_name` of another objective when the filter form chose that one."""
     objective = get_object_or_404(Objective, number=number)
     context = page_context(request, consultation, current="insights:evidence")
     filters = context["filters"]
     if filters.objective is not None and filters.objective != number:
         # The form's objective select changes which pack is shown, not what it is narrowed to.
-        url = reverse(
-            "insights:evidence_objective",
-            kwargs={"slug": consultation.slug, "number": filters.objective},
-        )
+        url = reverse(url_name, kwargs={"slug": consultation.slug, "number": filters.objective})
         query = filters.as_query(objective=None)
         return objective, context, redirect(f"{url}?{query}" if query else url)
     return objective, context, None
@@ -138,7 +135,9 @@ def _pack(request, consultation: Consultation, number: int):
 @staff_only
 def evidence_objective(request, consultation: Consultation, number: int):
     """The printable evidence pack of one objective."""
-    objective, context, redirection = _pack(request, consultation, number)
+    objective, context, redirection = _pack(
+        request, consultation, number, "insights:evidence_objective"
+    )
     if redirection is not None:
         return redirection
     pack = evidence_pack.build(
@@ -161,7 +160,7 @@ def evidence_objective(request, consultation: Consultation, number: int):
 @staff_only
 def evidence_docx_download(request, consultation: Consultation, number: int):
     """The same pack as a Word document."""
-    objective, context, redirection = _pack(request, consultation, number)
+    objective, context, redirection = _pack(request, consultation, number, "insights:evidence_docx")
     if redirection is not None:
         return redirection
     pack = evidence_pack.build(

@@ -467,11 +467,15 @@ def test_page_and_docx_quote_the_same_text_with_markup_characters(
     assert first.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in page
 
 
-def test_choosing_another_objective_in_the_form_opens_its_pack(client, staff_user, consultation):
+def test_choosing_another_objective_in_the_form_opens_its_pack(
+    client, staff_user, consultation, question
+):
     client.force_login(staff_user)
     response = client.get(url("evidence_objective", consultation, 8, "objective=20&question="))
     assert response.status_code == 302
     assert response["Location"] == url("evidence_objective", consultation, 20)
+    response = client.get(url("evidence_docx", consultation, 8, "objective=20&question=1"))
+    assert response["Location"] == url("evidence_docx", consultation, 20, "question=1")
 
 
 def test_filter_errors_are_shown_and_the_typed_value_kept(
