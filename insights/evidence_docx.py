@@ -11,7 +11,7 @@ from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import RGBColor
 from docx.text.paragraph import Paragraph
 
 from .evidence import EvidencePack, Quote, Row
@@ -34,24 +34,40 @@ def add_hyperlink(paragraph: Paragraph, url: str, text: str | None = None):
     external relationship of the document part (python-docx reads links but has no call to
     write one). Returns the w:hyperlink element."""
     r_id = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
-    hyperlink = OxmlElement("w:hyperlink")
-    hyperlink.set(qn("r:id"), r_id)
-    run = OxmlElement("w:r")
-    properties = OxmlElement("w:rPr")
-    colour = OxmlElement("w:color")
-    colour.set(qn("w:val"), str(LINK_COLOUR))
-    underline = OxmlElement("w:u")
-    underline.set(qn("w:val"), "single")
-    properties.append(colour)
-    properties.append(underline)
-    run.append(properties)
-    text_element = OxmlElement("w:t")
-    text_element.text = _xml_safe(text if text is not None else url)
-    text_element.set(qn("xml:space"), "preserve")
-    run.append(text_element)
-    hyperlink.append(run)
+    hyperlink = _hyperlink(r_id, text if text is not None else url)
     paragraph._p.append(hyperlink)
     return hyperlink
+
+
+def _hyperlink(r_id: str, text: str):
+    hyperlink = OxmlElement("w:hyperlink", {qn("r:id"): r_id})
+    run = OxmlElement("w:r")
+    properties = OxmlElement("w:rPr")
+    # rPr children in the schema's order: color before u.
+    properties.append(OxmlElement("w:color", {qn("w:val"): str(LINK_COLOUR)}))
+    properties.append(OxmlElement("w:u", {qn("w:val"): "single"}))
+    run.append(properties)
+    run.append(_text(text))
+    hyperlink.append(run)
+    return hyperlink
+
+
+class _Links:
+    """External hyperlink relationships for many distinct addresses, each added in constant
+    time: part.relate_to() first looks through every relationship the part has, which makes a
+    pack of thousands of permalinks quadratic."""
+
+    def __init__(self, part):
+        self.rels = part.rels
+        self.number = len(self.rels)
+
+    def add(self, url: str) -> str:
+        self.number += 1
+        while f"rId{self.number}" in self.rels:
+            self.number += 1
+        r_id = f"rId{self.number}"
+        self.rels.add_relationship(RELATIONSHIP_TYPE.HYPERLINK, url, r_id, is_external=True)
+        return r_id
 
 
 def render(pack: EvidencePack) -> bytes:
@@ -73,6 +89,9 @@ def render(pack: EvidencePack) -> bytes:
     ]
     _counts_table(document, _("Question"), question_rows, pack.total)
 
+    quote_style_id = document.styles["Quote"].style_id
+    end = document.element.body.get_or_add_sectPr()
+    links = _Links(document.part)
     if not pack.groups:
         document.add_paragraph(_("No published comment is tagged with this objective."))
     for group in pack.groups:
@@ -81,7 +100,7 @@ def render(pack: EvidencePack) -> bytes:
             level=1,
         )
         for quote in group.quotes:
-            _quote(document, quote)
+            _quote(end, links, quote, quote_style_id)
 
     buffer = io.BytesIO()
     document.save(buffer)
@@ -140,33 +159,70 @@ def _counts_table(document, heading: str, rows: list[Row], total: int) -> None:
             run.bold = True
 
 
-def _quote(document, quote: Quote) -> None:
+def _quote(end, links: _Links, quote: Quote, quote_style_id: str) -> None:
+    """Add the quote's paragraphs before `end` (the body's last element, its section
+    properties). Built as XML elements, in the
+    schema's order, and added once each: python-docx's add_paragraph/add_run look up the style
+    by name and the place of each child anew, which took most of a large pack's time."""
+    paragraphs = []
     if quote.is_key:
-        marker = document.add_paragraph()
-        marker.paragraph_format.keep_with_next = True
-        run = marker.add_run(_("Key quote"))
-        run.bold = True
+        paragraphs.append(_paragraph([_run(_("Key quote"), bold=True)], keep_with_next=True))
     for text in quote.paragraphs:
-        paragraph = document.add_paragraph(style="Quote")
-        paragraph.paragraph_format.keep_with_next = True
-        lines = text.split("\n")
-        run = paragraph.add_run(_xml_safe(lines[0]))
-        for line in lines[1:]:
-            run.add_break()
-            run = paragraph.add_run(_xml_safe(line))
-    attribution = document.add_paragraph()
-    attribution.paragraph_format.keep_with_next = True
-    attribution.add_run(_xml_safe("— " + attribution_line(quote)))
+        run = OxmlElement("w:r")
+        for number, line in enumerate(text.split("\n")):
+            if number:
+                run.append(OxmlElement("w:br"))
+            for position, piece in enumerate(line.split("\t")):
+                if position:
+                    run.append(OxmlElement("w:tab"))
+                if piece:
+                    run.append(_text(piece))
+        paragraphs.append(_paragraph([run], style_id=quote_style_id, keep_with_next=True))
+    paragraphs.append(_paragraph([_run("— " + attribution_line(quote))], keep_with_next=True))
     if quote.codes:
-        codes = document.add_paragraph()
-        codes.paragraph_format.keep_with_next = True
-        run = codes.add_run(
-            _xml_safe(_("Analyst codes: %(codes)s") % {"codes": ", ".join(quote.codes)})
-        )
-        run.font.size = Pt(9)
-    link = document.add_paragraph()
-    link.paragraph_format.space_after = Pt(14)
-    add_hyperlink(link, quote.permalink)
+        codes = _("Analyst codes: %(codes)s") % {"codes": ", ".join(quote.codes)}
+        paragraphs.append(_paragraph([_run(codes, half_points=18)], keep_with_next=True))
+    hyperlink = _hyperlink(links.add(quote.permalink), quote.permalink)
+    paragraphs.append(_paragraph([hyperlink], space_after_twips=280))
+    for paragraph in paragraphs:
+        end.addprevious(paragraph)
+
+
+def _paragraph(
+    children, *, style_id: str = "", keep_with_next: bool = False, space_after_twips: int = 0
+):
+    paragraph = OxmlElement("w:p")
+    if style_id or keep_with_next or space_after_twips:
+        properties = OxmlElement("w:pPr")  # pStyle, keepNext, spacing: the schema's order
+        if style_id:
+            properties.append(OxmlElement("w:pStyle", {qn("w:val"): style_id}))
+        if keep_with_next:
+            properties.append(OxmlElement("w:keepNext"))
+        if space_after_twips:
+            properties.append(OxmlElement("w:spacing", {qn("w:after"): str(space_after_twips)}))
+        paragraph.append(properties)
+    for child in children:
+        paragraph.append(child)
+    return paragraph
+
+
+def _run(text: str, *, bold: bool = False, half_points: int = 0):
+    run = OxmlElement("w:r")
+    if bold or half_points:
+        properties = OxmlElement("w:rPr")  # b before sz
+        if bold:
+            properties.append(OxmlElement("w:b"))
+        if half_points:
+            properties.append(OxmlElement("w:sz", {qn("w:val"): str(half_points)}))
+        run.append(properties)
+    run.append(_text(text))
+    return run
+
+
+def _text(text: str):
+    element = OxmlElement("w:t", {qn("xml:space"): "preserve"})
+    element.text = _xml_safe(text)
+    return element
 
 
 def attribution_line(quote: Quote) -> str:
