@@ -117,26 +117,25 @@ def evidence(request, consultation: Consultation):
     return render(request, "insights/evidence.html", context)
 
 
-def _pack(request, consultation: Consultation, number: int, url_name: str):
-    """The objective (404 if there is none with that number) and its context, or a redirect
-    to `url_name` of another objective when the filter form chose that one."""
+def _objective(consultation: Consultation, number: int, filters: CommentFilters, url_name: str):
+    """The objective (404 if there is none with that number), and a redirect to `url_name` of
+    another objective when the filter form chose that one (else None)."""
     objective = get_object_or_404(Objective, number=number)
-    context = page_context(request, consultation, current="insights:evidence")
-    filters = context["filters"]
     if filters.objective is not None and filters.objective != number:
         # The form's objective select changes which pack is shown, not what it is narrowed to.
         url = reverse(url_name, kwargs={"slug": consultation.slug, "number": filters.objective})
         query = filters.as_query(objective=None)
-        return objective, context, redirect(f"{url}?{query}" if query else url)
-    return objective, context, None
+        return objective, redirect(f"{url}?{query}" if query else url)
+    return objective, None
 
 
 @require_GET
 @staff_only
 def evidence_objective(request, consultation: Consultation, number: int):
     """The printable evidence pack of one objective."""
-    objective, context, redirection = _pack(
-        request, consultation, number, "insights:evidence_objective"
+    context = page_context(request, consultation, current="insights:evidence")
+    objective, redirection = _objective(
+        consultation, number, context["filters"], "insights:evidence_objective"
     )
     if redirection is not None:
         return redirection
@@ -160,12 +159,13 @@ def evidence_objective(request, consultation: Consultation, number: int):
 @staff_only
 def evidence_docx_download(request, consultation: Consultation, number: int):
     """The same pack as a Word document."""
-    objective, context, redirection = _pack(request, consultation, number, "insights:evidence_docx")
+    # The filters as the page parsed them; a value left out there is left out here too, and
+    # the document's summary line names the filters that did apply.
+    filters, _errors = CommentFilters.parse(consultation, request.GET)
+    objective, redirection = _objective(consultation, number, filters, "insights:evidence_docx")
     if redirection is not None:
         return redirection
-    pack = evidence_pack.build(
-        consultation, objective, context["filters"], base_url=_base_url(request)
-    )
+    pack = evidence_pack.build(consultation, objective, filters, base_url=_base_url(request))
     response = HttpResponse(evidence_docx.render(pack), content_type=evidence_docx.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{evidence_docx.filename(pack)}"'
     # Names and organisations of participants: keep the file out of shared caches.
