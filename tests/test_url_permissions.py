@@ -111,6 +111,14 @@ EXPECTATIONS: dict[str, Case] = {
     "consultations:detail": Case(PUBLIC, _slug),
     "consultations:search": Case(PUBLIC, _slug),
     "consultations:export": Case(STAFF_ONLY, _slug),
+    # Staff insights: the evidence pack per objective (GET only).
+    "insights:evidence": Case(STAFF_ONLY, _slug, post={"anonymous": 405, "staff": 405}),
+    "insights:evidence_objective": Case(
+        STAFF_ONLY, lambda w: {"slug": w.consultation.slug, "number": 8}
+    ),
+    "insights:evidence_docx": Case(
+        STAFF_ONLY, lambda w: {"slug": w.consultation.slug, "number": 8}
+    ),
     "consultations:question": Case(
         PUBLIC, lambda w: {"slug": w.consultation.slug, "number": w.question.number}
     ),
