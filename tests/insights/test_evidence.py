@@ -499,6 +499,8 @@ def test_index_lists_objectives_with_links_keeping_the_filters(
     html = response.content.decode()
     link = url("evidence_objective", consultation, 8, "stakeholder_type=civil_society")
     assert f'href="{link}"' in html
+    docx_link = url("evidence_docx", consultation, 8, "stakeholder_type=civil_society")
+    assert f'href="{docx_link}" download>Objective 8 as Word (DOCX)</a>' in html
     rows = {row["objective"].number: row["count"] for row in response.context["objectives"]}
     assert rows[8] == 2 and rows[20] == 1
     assert re.search(r'aria-current="page">Evidence pack<', html)
