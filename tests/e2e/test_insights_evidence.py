@@ -6,6 +6,8 @@ import io
 import docx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -93,9 +95,6 @@ def test_staff_open_an_objective_pack_print_it_and_download_it(page, demo, log_i
 
 def test_the_pack_fits_a_phone(browser, live_server, demo, request):
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport=PHONE)
-    from django.conf import settings
-    from django.test import Client
-
     client = Client()
     client.force_login(User.objects.get(email=STAFF))
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
