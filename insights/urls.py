@@ -4,7 +4,7 @@ Every view checks consultations.permissions.can_export, and so does every servic
 
 from django.urls import path
 
-from . import views, views_campaigns, views_coding, views_themes
+from . import views, views_campaigns, views_coding, views_evidence, views_themes
 
 app_name = "insights"
 
@@ -25,4 +25,8 @@ urlpatterns: list = [
     path("codes/<int:code_id>/delete/", views_coding.code_delete, name="code_delete"),
     path("log/", views_coding.coding_log, name="log"),
     path("log.csv", views_coding.coding_log_csv, name="log_csv"),
+    # Evidence pack per objective
+    path("evidence/", views_evidence.evidence, name="evidence"),
+    path("evidence/<int:number>/", views_evidence.evidence_objective, name="evidence_objective"),
+    path("evidence/<int:number>.docx", views_evidence.evidence_docx_download, name="evidence_docx"),
 ]

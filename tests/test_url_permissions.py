@@ -27,7 +27,7 @@ from consultations.models import (
     Objective,
     Report,
 )
-from insights.models import Code, CodeAssignment, CodingAction, KeyQuote
+from insights.models import Code, CodeAssignment, CodingAction, KeyQuote, ThemeRun, ThemeSuggestion
 from notifications import unsubscribe
 from notifications.models import Notification
 
@@ -114,7 +114,28 @@ EXPECTATIONS: dict[str, Case] = {
     "consultations:export": Case(STAFF_ONLY, _slug),
     # Staff insights: anonymous to the login page, everyone else but staff 403.
     "insights:overview": Case(STAFF_ONLY, _slug),
+    "insights:campaigns": Case(STAFF_ONLY, _slug),
+    "insights:themes": Case(STAFF_ONLY, _slug, post={"anonymous": LOGIN, "verified": 403}),
+    "insights:theme_run": Case(
+        STAFF_ONLY, lambda w: {"slug": w.consultation.slug, "pk": w.theme.run_id}
+    ),
+    **{
+        f"insights:theme_{name}": Case(
+            by_role(405),
+            lambda w: {"slug": w.consultation.slug, "pk": w.theme.run_id, "theme_pk": w.theme.pk},
+            post={"anonymous": LOGIN, "verified": 403},
+        )
+        for name in ("accept", "dismiss")
+    },
     "consultations:export_xlsx": Case(STAFF_ONLY, _slug),
+    # Staff insights: the evidence pack per objective (GET only).
+    "insights:evidence": Case(STAFF_ONLY, _slug, post={"anonymous": 405, "staff": 405}),
+    "insights:evidence_objective": Case(
+        STAFF_ONLY, lambda w: {"slug": w.consultation.slug, "number": 8}
+    ),
+    "insights:evidence_docx": Case(
+        STAFF_ONLY, lambda w: {"slug": w.consultation.slug, "number": 8}
+    ),
     "consultations:question": Case(
         PUBLIC, lambda w: {"slug": w.consultation.slug, "number": w.question.number}
     ),
@@ -433,6 +454,8 @@ def world(
     coding_action = CodingAction.objects.create(
         consultation=consultation, actor=staff_user, kind=CodingAction.Kind.ASSIGN, comment=comment
     )
+    run = ThemeRun.objects.create(question=question, k=3, state=ThemeRun.State.DONE, progress=100)
+    theme = ThemeSuggestion.objects.create(run=run, position=0, terms=["border", "rescue"])
     users = {
         "anonymous": None,
         "unverified": unverified_user,
@@ -458,6 +481,7 @@ def world(
         code_assignment=code_assignment,
         key_quote=key_quote,
         coding_action=coding_action,
+        theme=theme,
         attachment=attachment,
         notification=Notification.objects.create(
             recipient=author, kind=Notification.Kind.COMMENT_HIDDEN, comment=comment, base_url="/"
