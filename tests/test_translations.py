@@ -25,6 +25,8 @@ SOURCES = (
     "accounts",
     "consultations",
     "notifications",
+    "insights",
+    "api",
     "templates",
     "locale",
 )
