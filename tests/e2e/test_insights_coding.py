@@ -36,7 +36,10 @@ def test_staff_code_a_comment_from_the_filtered_list_and_come_back_to_it(page, d
     code = coding.create_code(staff, demo, "Safe pathways")
     comment = Comment.objects.filter(question__consultation=demo, question__number=2).first()
     page.goto(demo.get_absolute_url())
-    page.get_by_role("link", name="Insights").click()
+    page.get_by_role("link", name="Insights for staff").click()
+    page.get_by_role("navigation", name="Insights sections").get_by_role(
+        "link", name="Comments and coding"
+    ).click()
     page.get_by_label("Question", exact=True).select_option("2")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Comments and coding")
