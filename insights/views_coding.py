@@ -76,7 +76,8 @@ def _coding_rows(comments, codes: list[Code], typed: dict | None = None) -> list
 
 def _safe_next(request, fallback: str) -> str:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if next_url and url_has_allowed_host_and_scheme(
+    # A path on this site only ("abc" would be taken for a view name by redirect()).
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
         next_url, {request.get_host()}, require_https=request.is_secure()
     ):
         return next_url
