@@ -37,7 +37,7 @@ def check_can_code(actor) -> None:
 def clean_name(consultation: Consultation, name: str, *, code: Code | None = None) -> str:
     """The name trimmed (inner runs of spaces made one), or ValidationError: empty, too long, or
     already the name of another code of the consultation, whatever its case."""
-    name = " ".join(str(name or "").split())
+    name = " ".join(str(name or "").replace("\x00", "").split())
     if not name:
         raise ValidationError(_("Give the code a name."), code="name_required")
     if len(name) > NAME_MAX_CHARS:
@@ -81,8 +81,10 @@ def clean_note(note: str) -> str:
 
 
 def _normalise_text(text: str) -> str:
-    # A textarea sends CR LF; stored as LF, like comments (consultations.services).
-    return str(text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    # A textarea sends CR LF; stored as LF, like comments (consultations.services). A NUL
+    # byte is no text and PostgreSQL refuses it: dropped.
+    text = str(text or "").replace("\x00", "")
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _check_same_consultation(comment: Comment, code: Code) -> None:

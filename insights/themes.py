@@ -311,7 +311,8 @@ def default_code_name(suggestion: ThemeSuggestion) -> str:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    # A NUL byte is no text and PostgreSQL refuses it: dropped.
+    name = " ".join((name or "").replace("\x00", "").split())
     if not name:
         raise ValidationError(_("Give the code a name."), code="required")
     if len(name) > CODE_NAME_MAX:

@@ -124,7 +124,7 @@ def _typed_coding(request, comment: Comment, codes: list[Code]) -> dict:
     """The coding form as posted: ticked codes of the consultation, notes by code, the flag."""
     by_pk = {str(code.pk): code.pk for code in codes}
     ticked = {by_pk[value] for value in request.POST.getlist("code") if value in by_pk}
-    notes = {code.pk: request.POST.get(f"note-{code.pk}", "").replace("\x00", "") for code in codes}
+    notes = {code.pk: request.POST.get(f"note-{code.pk}", "") for code in codes}
     return {
         "comment": comment.pk,
         "codes": ticked,

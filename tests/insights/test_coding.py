@@ -85,6 +85,16 @@ def test_a_bad_name_is_refused_with_a_clear_message(staff_user, consultation, co
     assert Code.objects.count() == 1 and len(log(consultation)) == 1
 
 
+def test_nul_bytes_are_dropped_from_names_descriptions_and_notes(staff_user, comment):
+    # PostgreSQL refuses NUL in text; a form that sends one must not cause a server error.
+    code = coding.create_code(staff_user, comment.question.consultation, "Sea\x00 rescue", "A\x00t")
+    assert (code.name, code.description) == ("Sea rescue", "At")
+    coding.set_coding(staff_user, comment, [code], {code.pk: "cl\x00ear"})
+    assert CodeAssignment.objects.get().note == "clear"
+    with pytest.raises(ValidationError, match="Give the code a name"):
+        coding.create_code(staff_user, comment.question.consultation, "\x00 ")
+
+
 def test_an_80_character_name_is_accepted(staff_user, consultation):
     assert len(coding.create_code(staff_user, consultation, "y" * 80).name) == 80
 

@@ -511,6 +511,11 @@ def test_accepting_reuses_a_code_of_that_name(staff_user, done_run, question):
     assert themes.accept_theme(staff_user, second, "Remittance costs") == existing
 
 
+def test_a_nul_byte_in_the_accepted_name_is_dropped(staff_user, done_run):
+    theme = done_run.themes.get(position=1)
+    assert themes.accept_theme(staff_user, theme, "Sea\x00 rescue").name == "Sea rescue"
+
+
 def test_a_bad_code_name_is_explained_and_nothing_is_saved(staff_client, done_run):
     theme = done_run.themes.get(position=2)
     response = staff_client.post(decide_url(theme, "accept"), {"name": "x" * 81})
