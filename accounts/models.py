@@ -32,6 +32,24 @@ class User(AbstractUser):
         profile = getattr(self, "profile", None)
         return profile.organisation if profile is not None else ""
 
+    @property
+    def public_author(self) -> tuple[str, str]:
+        """(name, organisation) as shown beside this user's comments (accounts.public_author)."""
+        profile = getattr(self, "profile", None)
+        return public_author(
+            profile.display_name if profile is not None else None,
+            self.first_name,
+            self.last_name,
+            self.username,
+            profile.organisation if profile is not None else "",
+            profile.stakeholder_type if profile is not None else None,
+            profile.byline if profile is not None else None,
+        )
+
+    @property
+    def public_display_name(self) -> str:
+        return self.public_author[0]
+
     # The stakeholder type beside a comment's byline; empty without a profile.
     @property
     def stakeholder_label(self) -> str:
@@ -48,6 +66,43 @@ def public_name(display_name: str | None, first_name: str, last_name: str, usern
     """The name shown for a user: their profile's display name, else their full name, else their
     username. For rows read without the model (pages, exports) as for User.display_name."""
     return display_name or f"{first_name} {last_name}".strip() or username
+
+
+def public_author(
+    display_name: str | None,
+    first_name: str,
+    last_name: str,
+    username: str,
+    organisation: str | None,
+    stakeholder_type: str | None,
+    byline: str | None,
+) -> tuple[str, str]:
+    """(name, organisation) shown beside a comment, on every page, email, export and API
+    response: the participant's name and organisation, or "Participant from <stakeholder
+    type>" and no organisation for those who asked not to be named, or "Former participant"
+    once the account is deleted. `byline` is Profile.byline (None without a profile)."""
+    if byline == Profile.Byline.FORMER:
+        return str(_("Former participant")), ""
+    if byline == Profile.Byline.STAKEHOLDER_TYPE:
+        try:
+            label = StakeholderType(stakeholder_type).label
+        except ValueError:
+            label = StakeholderType.OTHER.label
+        return str(_("Participant from %(type)s") % {"type": label}), ""
+    return public_name(display_name, first_name, last_name, username), organisation or ""
+
+
+# The profile fields public_author reads, for .values() and .values_list() of comments
+# (prefixed "author__") or of users.
+AUTHOR_FIELDS = (
+    "profile__display_name",
+    "first_name",
+    "last_name",
+    "username",
+    "profile__organisation",
+    "profile__stakeholder_type",
+    "profile__byline",
+)
 
 
 def user_display(user) -> str:
@@ -105,6 +160,17 @@ class Profile(models.Model):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
     )
+
+    class Byline(models.TextChoices):
+        NAME = "name", _("My name and organisation")
+        STAKEHOLDER_TYPE = "stakeholder_type", _("“Participant from” my stakeholder type")
+        # Set when the account is deleted (accounts.services.account_delete), never chosen.
+        FORMER = "former", _("Former participant (account deleted)")
+
+    # What readers see beside the participant's comments (accounts.models.public_author).
+    byline = models.CharField(max_length=16, choices=Byline.choices, default=Byline.NAME)
+    # When the account was deleted and its personal data removed; null for a live account.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     # Emails the participant may turn off (profile settings, or the link in each such email).
     email_replies = models.BooleanField(default=True)
 

@@ -16,6 +16,26 @@ from consultations.models import Consultation, Objective, Question
 _counter = itertools.count(1)
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the data migrations' rows with serialized_rollback. A
+    transactional test without it ends in a flush that re-runs post_migrate (content types,
+    permissions), and the next serialized test's reload then hits duplicate keys, on
+    PostgreSQL only (the tests that share the database with a worker are skipped on SQLite)."""
+    wrong = []
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = marker.kwargs if marker else {}
+        transactional = kwargs.get("transaction") or {"transactional_db", "live_server"} & set(
+            getattr(item, "fixturenames", ())
+        )
+        if transactional and not kwargs.get("serialized_rollback"):
+            wrong.append(item.nodeid)
+    if wrong:
+        raise pytest.UsageError(
+            "transactional tests need serialized_rollback=True: " + ", ".join(wrong)
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Password hashing is deliberately slow; tests create many users.

@@ -603,7 +603,7 @@ def test_the_benchmark_reports_and_leaves_nothing(db, capsys):
     assert Comment.objects.count() == before and not ThemeRun.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_database_queue_and_its_worker_compute_a_run(settings, staff_user, make_consultation):
     """The production path: the run is enqueued in the task table after the commit, and
     `manage.py db_worker` computes it (its progress written outside any transaction)."""
