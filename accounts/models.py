@@ -20,6 +20,8 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         profile = getattr(self, "profile", None)
+        if profile is not None and profile.byline == Profile.Byline.FORMER:
+            return str(_("Former participant"))
         return public_name(
             profile.display_name if profile is not None else "",
             self.first_name,
@@ -49,6 +51,10 @@ class User(AbstractUser):
     @property
     def public_display_name(self) -> str:
         return self.public_author[0]
+
+    @property
+    def public_organisation(self) -> str:
+        return self.public_author[1]
 
     # The stakeholder type beside a comment's byline; empty without a profile.
     @property
@@ -103,6 +109,8 @@ AUTHOR_FIELDS = (
     "profile__stakeholder_type",
     "profile__byline",
 )
+# Where the stakeholder type is among them.
+AUTHOR_TYPE = AUTHOR_FIELDS.index("profile__stakeholder_type")
 
 
 def user_display(user) -> str:

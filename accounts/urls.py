@@ -7,4 +7,5 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("profile/", views.profile_edit, name="profile"),
+    path("delete/", views.account_delete_view, name="delete"),
 ]

@@ -6,7 +6,7 @@ author."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import StakeholderType, public_name
+from accounts.models import StakeholderType
 from consultations.models import Comment, Consultation, ConsultationState, Objective, Question
 
 
@@ -121,14 +121,10 @@ class CommentSerializer(serializers.ModelSerializer):
             return None
         user = comment.author
         profile = getattr(user, "profile", None)
+        name, organisation = user.public_author
         return {
-            "display_name": public_name(
-                profile.display_name if profile else None,
-                user.first_name,
-                user.last_name,
-                user.username,
-            ),
-            "organisation": profile.organisation if profile else "",
+            "display_name": name,
+            "organisation": organisation,
             "stakeholder_type": profile.stakeholder_type if profile else "",
         }
 

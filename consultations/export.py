@@ -13,7 +13,7 @@ from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import StakeholderType, public_name
+from accounts.models import AUTHOR_FIELDS, AUTHOR_TYPE, StakeholderType, public_author
 from insights.filters import NAMES, CommentFilters
 from insights.models import CodeAssignment
 
@@ -122,12 +122,8 @@ _FIELDS = (
     "hidden_reason",
     "created_at",
     "body_text",
-    "author__username",
-    "author__first_name",
-    "author__last_name",
-    "author__profile__display_name",
-    "author__profile__organisation",
-    "author__profile__stakeholder_type",
+    # accounts.models.public_author's fields, in its order.
+    *(f"author__{name}" for name in AUTHOR_FIELDS),
     # One-to-one rows (at most one each per comment): joined, not a query of their own.
     "key_quote__pk",
     "signature__group_id",
@@ -253,12 +249,7 @@ def _row_chunks(
             reason,
             created_at,
             text,
-            username,
-            first_name,
-            last_name,
-            display_name,
-            organisation,
-            stakeholder_type,
+            *author,
             key_quote,
             group_id,
             has_files,
@@ -266,12 +257,11 @@ def _row_chunks(
             question = questions.get(question_number)
             if question is None:
                 question = questions[question_number] = _neutralise(question_text)
-            name = public_name(display_name, first_name, last_name, username)
+            name, organisation = public_author(*author)
+            stakeholder_type = author[AUTHOR_TYPE]
             if name[:1] in starts:
                 name = "'" + name
-            if organisation is None:
-                organisation = ""
-            elif organisation[:1] in starts:
+            if organisation[:1] in starts:
                 organisation = "'" + organisation
             if status == deleted:
                 text, attachments = "", ""

@@ -29,7 +29,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
-from accounts.models import User, public_name
+from accounts.models import AUTHOR_FIELDS, User, public_author
 
 from .models import Comment, CommentFragment, CommentStates, Consultation, Objective
 
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 # Part of every fragment's source: raise it when _comment_fragments.html changes, and every
 # stored fragment is made again as pages meet it.
-MARKUP_VERSION = "2"
+MARKUP_VERSION = "3"
 FRAGMENT_TEMPLATE = "consultations/includes/_comment_fragments.html"
 NEXT = "<!--next-->"
 SLOT = "<!--slot-->"
@@ -156,17 +156,9 @@ def shown(rows) -> list[ShownComment]:
     if not ids:
         return comments
     authors = {
-        pk: (public_name(display_name, first, last, username), organisation or "", kind or "")
-        for pk, display_name, first, last, username, organisation, kind in User.objects.filter(
-            pk__in=ids
-        ).values_list(
-            "pk",
-            "profile__display_name",
-            "first_name",
-            "last_name",
-            "username",
-            "profile__organisation",
-            "profile__stakeholder_type",
+        pk: (*public_author(*fields), kind or "")
+        for pk, kind, *fields in User.objects.filter(pk__in=ids).values_list(
+            "pk", "profile__stakeholder_type", *AUTHOR_FIELDS
         )
     }
     for comment in comments:

@@ -40,6 +40,7 @@ urlpatterns = [
     # set_language: the language switcher posts here (the same URLs serve every language).
     # Django's view, wrapped to remember a logged-in user's choice (accounts.views).
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
+    path("privacy/", accounts_views.privacy, name="privacy"),
     # Before the admin's own login view, which has no rate limit: see views.admin_login.
     path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

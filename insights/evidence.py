@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import StakeholderType, public_name
+from accounts.models import AUTHOR_FIELDS, AUTHOR_TYPE, StakeholderType, public_author
 from consultations.models import Comment, Consultation, Objective
 
 from .filters import CommentFilters
@@ -122,12 +122,7 @@ def build(
             "created_at",
             "question__number",
             "question__text",
-            "author__username",
-            "author__first_name",
-            "author__last_name",
-            "author__profile__display_name",
-            "author__profile__organisation",
-            "author__profile__stakeholder_type",
+            *(f"author__{name}" for name in AUTHOR_FIELDS),
             "is_key",
         )
     )
@@ -153,21 +148,17 @@ def build(
         created_at,
         question_number,
         question_text,
-        username,
-        first_name,
-        last_name,
-        display_name,
-        organisation,
-        stakeholder_type,
+        *author,
         is_key,
     ) in rows:
-        stakeholder_type = stakeholder_type or ""
+        name, organisation = public_author(*author)
+        stakeholder_type = author[AUTHOR_TYPE] or ""
         quotes.append(
             Quote(
                 pk=pk,
                 text=text,
-                author=public_name(display_name, first_name, last_name, username),
-                organisation=organisation or "",
+                author=name,
+                organisation=organisation,
                 stakeholder_type=stakeholder_type,
                 stakeholder_label=str(labels.get(stakeholder_type, no_type_label)),
                 created_at=_utc(created_at),

@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, NamedStyle
 from openpyxl.utils import get_column_letter
 
-from accounts.models import StakeholderType, public_name
+from accounts.models import AUTHOR_TYPE, StakeholderType, public_author
 from consultations import export
 from consultations.models import Comment, Consultation, Objective
 
@@ -239,12 +239,7 @@ def _comment_rows(consultation, filters, cells: _Cells, *, base_url: str):
             reason,
             created_at,
             text,
-            username,
-            first_name,
-            last_name,
-            display_name,
-            organisation,
-            stakeholder_type,
+            *author,
             key_quote,
             group_id,
             _has_files,
@@ -256,6 +251,8 @@ def _comment_rows(consultation, filters, cells: _Cells, *, base_url: str):
             texts = [t for _pk, t in files if t]
             names = data.codes.get(pk)
             tags = data.objectives.get(pk)
+            name, organisation = public_author(*author)
+            stakeholder_type = author[AUTHOR_TYPE]
             yield [
                 pk,
                 title,
@@ -263,8 +260,8 @@ def _comment_rows(consultation, filters, cells: _Cells, *, base_url: str):
                 question,
                 parent_id,
                 level,
-                text_cell(public_name(display_name, first_name, last_name, username)),
-                text_cell(organisation or ""),
+                text_cell(name),
+                text_cell(organisation),
                 stakeholder_labels.get(stakeholder_type, stakeholder_type)
                 if stakeholder_type
                 else None,

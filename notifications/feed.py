@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from accounts.models import Profile, StakeholderType, public_name
+from accounts.models import AUTHOR_FIELDS, AUTHOR_TYPE, Profile, StakeholderType, public_author
 from consultations.models import Comment
 
 from .models import Follow
@@ -82,11 +82,7 @@ def page(user, page_number, *, seen: datetime | None) -> Page:
         .order_by("-created_at", "-pk")
         .values_list(
             "pk",
-            "author__profile__display_name",
-            "author__first_name",
-            "author__last_name",
-            "author__username",
-            "author__profile__stakeholder_type",
+            *(f"author__{name}" for name in AUTHOR_FIELDS),
             "question__consultation__title",
             "question__consultation__language",
             "question__number",
@@ -101,11 +97,7 @@ def page(user, page_number, *, seen: datetime | None) -> Page:
     items = []
     for (
         pk,
-        display_name,
-        first,
-        last,
-        username,
-        kind,
+        *author,
         title,
         language,
         number,
@@ -114,11 +106,12 @@ def page(user, page_number, *, seen: datetime | None) -> Page:
         created_at,
         parent_author_id,
     ) in result.object_list:
+        kind = author[AUTHOR_TYPE]
         items.append(
             FeedItem(
                 pk=pk,
                 url=Comment(pk=pk).get_absolute_url(),
-                author_name=public_name(display_name, first, last, username),
+                author_name=public_author(*author)[0],
                 stakeholder_type=str(labels.get(kind, "")) if kind else "",
                 consultation_title=title,
                 consultation_language=language,

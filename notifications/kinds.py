@@ -78,7 +78,7 @@ def reply(batch: list[Notification]):
         excerpt = reply.body_text[:EXCERPT]
         replies.append(
             {
-                "replier": reply.author.display_name,
+                "replier": reply.author.public_display_name,
                 "consultation": reply.question.consultation,
                 "question": reply.question,
                 "excerpt": excerpt + ("…" if len(reply.body_text) > EXCERPT else ""),
@@ -178,7 +178,7 @@ def digest(batch: list[Notification]):
             )
         group["questions"][-1]["comments"].append(
             {
-                "author": comment.author.display_name,
+                "author": comment.author.public_display_name,
                 "stakeholder": comment.author.stakeholder_label,
                 # One paragraph: the list stays a list in a plain text email.
                 "excerpt": _excerpt(" ".join(comment.body_text.split()), DIGEST_EXCERPT),

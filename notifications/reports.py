@@ -150,7 +150,7 @@ def _item(comment: Comment, base_url: str, reasons) -> dict:
     text = comment.body_text
     return {
         "comment": comment,
-        "author": comment.author.display_name,
+        "author": comment.author.public_display_name,
         "consultation": comment.question.consultation,
         "question": comment.question,
         "excerpt": text[:EXCERPT] + ("…" if len(text) > EXCERPT else ""),

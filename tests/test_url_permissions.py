@@ -176,6 +176,9 @@ EXPECTATIONS: dict[str, Case] = {
     ),
     "consultations:moderation_log": Case(MODERATORS),
     "accounts:profile": Case(LOGGED_IN, post={"anonymous": LOGIN}),
+    # An empty POST deletes nothing: the form asks for the password again.
+    "accounts:delete": Case(LOGGED_IN, post={"anonymous": LOGIN, "verified": 400}),
+    "privacy": Case(PUBLIC),
     # The signed link of a reply email: its confirmation for anyone holding it, and the
     # one-click POST (no login, no CSRF token, as mail providers send it).
     "notifications:unsubscribe": Case(
