@@ -21,6 +21,8 @@ class Person:
     is_staff: bool = False
     is_superuser: bool = False
     is_moderator: bool = False
+    # accounts.Profile.Byline: "stakeholder_type" shows "Participant from <type>".
+    byline: str = "name"
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,10 @@ STAFF = Person(
 )
 
 
-def _stakeholder(local: str, name: str, organisation: str, kind: str) -> Person:
-    return Person(f"{local}@{STAKEHOLDER_DOMAIN}", name, organisation, kind)
+def _stakeholder(
+    local: str, name: str, organisation: str, kind: str, byline: str = "name"
+) -> Person:
+    return Person(f"{local}@{STAKEHOLDER_DOMAIN}", name, organisation, kind, byline=byline)
 
 
 ST = StakeholderType
@@ -110,6 +114,9 @@ STAKEHOLDERS = (
         "Hodan Farah",
         "Returnees' Association of the Eastern Corridor",
         ST.MIGRANT_DIASPORA,
+        # Asked not to be named: her comments read "Participant from Migrant or diaspora
+        # organisation".
+        byline="stakeholder_type",
     ),
     _stakeholder(
         "mateo.villanueva",

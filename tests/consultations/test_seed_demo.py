@@ -286,3 +286,13 @@ def test_existing_account_keeps_its_password_and_gains_no_duplicate(debug_on, ma
     assert existing.check_password("my own secret")
     assert EmailAddress.objects.filter(user=existing).count() == 1
     assert Comment.objects.filter(author=existing).exists()
+
+
+def test_one_demo_participant_asked_not_to_be_named(seeded, client):
+    hodan = Profile.objects.get(user__email="hodan.farah@demo.example")
+    assert hodan.byline == Profile.Byline.STAKEHOLDER_TYPE
+    comment = Comment.objects.filter(author=hodan.user, status=Comment.Status.PUBLISHED).first()
+    assert comment is not None
+    page = client.get(comment.question.get_absolute_url()).content.decode()
+    assert "Participant from Migrant or diaspora organisation" in page
+    assert "Hodan Farah" not in page

@@ -113,6 +113,7 @@ class _Seeder:
                 "display_name": person.display_name,
                 "organisation": person.organisation,
                 "stakeholder_type": person.stakeholder_type,
+                "byline": person.byline,
             },
         )
         # Posting needs a verified address (permissions.has_verified_email).
