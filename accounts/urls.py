@@ -7,4 +7,6 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("profile/", views.profile_edit, name="profile"),
+    path("my-data/", views.my_data_page, name="my_data"),
+    path("my-data/download/<str:token>/", views.my_data_download, name="my_data_download"),
 ]
