@@ -1,8 +1,11 @@
 """The user model and the stakeholder profile shown beside every comment."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -215,3 +218,58 @@ class Profile(models.Model):
             return StakeholderType(self.stakeholder_type).short_label
         except ValueError:  # a type no longer offered
             return self.stakeholder_type
+
+
+def data_export_path(instance: "DataExport", filename: str) -> str:
+    # A random name: the file holds personal data, and its name tells nobody whose it is.
+    return f"data-exports/{uuid.uuid4().hex}.zip"
+
+
+class DataExport(models.Model):
+    """A participant's "Download my data" request and the ZIP built for it (accounts.my_data):
+    built in the background, emailed as a link, deleted once it expires."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        BUILDING = "building", _("Being prepared")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+        # Its file deleted: past expires_at (the cleanup), or replaced by a newer export.
+        EXPIRED = "expired", _("Expired")
+
+    PENDING = (State.QUEUED, State.BUILDING)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    # Scheme and host for the email's link and the file's permalinks, as the request saw them.
+    base_url = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When a worker claimed it (a build still "building" long after belongs to a dead worker).
+    started_at = models.DateTimeField(null=True, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # In default_storage under a random name; empty until built and again once deleted.
+    file = models.FileField(upload_to=data_export_path, max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One request on its way per user: a second click, or two at once, cannot queue
+            # another (accounts.my_data.export_request).
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(state__in=["queued", "building"]),
+                name="data_export_one_pending_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Data export #{self.pk} of {self.user_id} ({self.state})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in self.PENDING

@@ -13,6 +13,7 @@ from consultations.models import Comment
 from consultations.services import comment_delete
 from notifications.models import Follow, Notification
 
+from . import my_data
 from .models import Profile
 from .validators import no_bidi_controls
 
@@ -131,7 +132,8 @@ def account_delete(*, user, password: str, comments: str = CommentsOnDelete.KEEP
     the email addresses, names, organisation and notification settings are removed, login is
     disabled (every session of the account ends: an inactive user is logged out on its next
     request), and the comments stay in place as by "Former participant", or are withdrawn
-    ("Deleted by the author", their reports dismissed) when ``comments`` is WITHDRAW. Reports
+    ("Deleted by the author", their reports dismissed) when ``comments`` is WITHDRAW. Their
+    download-my-data files are deleted. Reports
     the user made and moderation actions stay, naming "Former participant". Pages, staff exports
     and the API show it at once (the comments are marked changed). ValidationError for a wrong
     password or an unknown choice, nothing changed; PermissionDenied for an account already
@@ -181,3 +183,5 @@ def account_delete(*, user, password: str, comments: str = CommentsOnDelete.KEEP
         locked.groups.clear()
         locked.user_permissions.clear()
         _touch_comments(locked)
+        # Their download-my-data files, once the deletion has committed (a rollback keeps them).
+        transaction.on_commit(lambda: my_data.delete_for_user(user=locked))

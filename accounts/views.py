@@ -5,11 +5,13 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import i18n
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
+from . import my_data
 from .forms import AccountDeleteForm, ProfileForm
 from .models import Profile
 from .services import account_delete, profile_save, profile_set_language
@@ -84,3 +86,65 @@ def account_delete_view(request):
 def privacy(request):
     """The privacy notice: what is kept, shown, exported and for how long."""
     return render(request, "privacy.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_data_page(request):
+    """Download my data: what the file holds, the latest request's state, and the button that
+    asks for a new one (built in the background and emailed: accounts.my_data)."""
+    if request.method == "POST":
+        try:
+            export, created = my_data.export_request(
+                user=request.user, base_url=request.build_absolute_uri("/")
+            )
+        except my_data.TooManyExports as limit:
+            context = _my_data_context(request.user, retry_at=limit.retry_at)
+            return render(request, "accounts/my_data.html", context, status=429)
+        if created:
+            messages.success(
+                request,
+                _(
+                    "We are preparing your data. We will email you a link to download it when "
+                    "it is ready, usually within a few minutes."
+                ),
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "Your data is already being prepared. We will email you a link when it is "
+                    "ready."
+                ),
+            )
+        return redirect("accounts:my_data")
+    return render(request, "accounts/my_data.html", _my_data_context(request.user))
+
+
+def _my_data_context(user, **extra) -> dict:
+    return {
+        "status": my_data.status(user=user),
+        "limit": settings.DATA_EXPORTS_PER_DAY,
+        "days": int(settings.DATA_EXPORT_DAYS),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def my_data_download(request, token: str):
+    """The emailed link: the ZIP, for the logged-in participant it was made for (404 for anyone
+    else); a page offering a new file once the link no longer works."""
+    try:
+        export = my_data.export_for_download(user=request.user, value=token)
+    except my_data.LinkExpired:
+        return render(request, "accounts/my_data_expired.html", status=410)
+    response = FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=my_data.download_name(export),
+        content_type="application/zip",
+    )
+    # Personal data: kept by no shared cache, nor by the browser's.
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -255,6 +255,12 @@ NOTIFICATION_SENDING_TIMEOUT = float(os.environ.get("NOTIFICATION_SENDING_TIMEOU
 # Emails sent as things happen (replies, reports) wait this long for more of the same kind to
 # the same person, and then go as one email.
 NOTIFICATION_COALESCE_SECONDS = float(os.environ.get("NOTIFICATION_COALESCE_SECONDS", "120"))
+# "Download my data" (accounts/my_data.py): days a prepared file and its emailed link last,
+# files a participant may ask for in 24 hours, and seconds after which a request still queued or
+# being prepared is taken for lost (a worker that died) and may be asked for again.
+DATA_EXPORT_DAYS = float(os.environ.get("DATA_EXPORT_DAYS", "7"))
+DATA_EXPORTS_PER_DAY = max(int(os.environ.get("DATA_EXPORTS_PER_DAY", "3")), 1)
+DATA_EXPORT_STALE_SECONDS = float(os.environ.get("DATA_EXPORT_STALE_SECONDS", "21600"))
 # Daily emails (digests, moderators' daily reports) go from this hour (TIME_ZONE); weekly
 # digests on this weekday (0 is Monday).
 DAILY_EMAIL_HOUR = int(os.environ.get("DAILY_EMAIL_HOUR", "7"))

@@ -261,24 +261,15 @@ def build_message(batch: list[Notification]) -> EmailMultiAlternatives:
     language = language_for(notification.recipient)
     with translation.override(language):
         template, context, to = render(batch)
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        body = render_to_string(f"{template}_message.txt", context)
-        try:
-            html = render_to_string(f"{template}_message.html", context)
-        except TemplateDoesNotExist:  # a kind may have a plain text part only
-            html = None
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    message = EmailMultiAlternatives(
-        subject,
-        body,
-        None,
-        [to],
-        headers={
-            # The same on every attempt: a duplicate (see the module's docstring) is recognisable.
-            # A batch is named after its first row.
-            "Message-ID": f"<notification-{notification.pk}@{host}>",
-            "Content-Language": language,
-        },
+    message = compose(
+        template=template,
+        context=context,
+        to=to,
+        language=language,
+        # The same on every attempt: a duplicate (see the module's docstring) is recognisable.
+        # A batch is named after its first row.
+        message_id=f"<notification-{notification.pk}@{host}>",
     )
     if notification.kind in unsubscribe.KINDS:
         # One click in the mail client stops this kind of email (RFC 2369, RFC 8058).
@@ -287,6 +278,27 @@ def build_message(batch: list[Notification]) -> EmailMultiAlternatives:
         )
         message.extra_headers["List-Unsubscribe"] = f"<{link}>"
         message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
+def compose(
+    *, template: str, context: dict, to: str, language: str, message_id: str | None = None
+) -> EmailMultiAlternatives:
+    """An email from `template`'s _subject.txt, _message.txt and, if there is one,
+    _message.html, written in `language`. The notifications' emails are built with it, and so
+    are the site's transactional ones sent from a task (accounts.my_data), which carry no
+    List-Unsubscribe: the caller adds that header to the kinds one may stop."""
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        body = render_to_string(f"{template}_message.txt", context)
+        try:
+            html = render_to_string(f"{template}_message.html", context)
+        except TemplateDoesNotExist:  # a kind may have a plain text part only
+            html = None
+    headers = {"Content-Language": language}
+    if message_id:
+        headers["Message-ID"] = message_id
+    message = EmailMultiAlternatives(subject, body, None, [to], headers=headers)
     if html is not None:
         message.attach_alternative(html, "text/html")
     return message

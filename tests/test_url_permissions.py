@@ -7,6 +7,7 @@ access, e.g. an anonymous POST must go to the login page and save nothing).
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -17,8 +18,11 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from accounts import my_data
+from accounts.models import DataExport
 from consultations.models import (
     Attachment,
     Comment,
@@ -179,6 +183,16 @@ EXPECTATIONS: dict[str, Case] = {
     # An empty POST deletes nothing: the form asks for the password again.
     "accounts:delete": Case(LOGGED_IN, post={"anonymous": LOGIN, "verified": 400}),
     "privacy": Case(PUBLIC),
+    # Download my data: the page, whose POST asks for a file (back to the page), and the emailed
+    # link, which only its own participant may use (a 404 for everyone else). GET only.
+    "accounts:my_data": Case(
+        LOGGED_IN, post={"anonymous": LOGIN, "verified": Redirect("/accounts/my-data/")}
+    ),
+    "accounts:my_data_download": Case(
+        by_role(404, anonymous=LOGIN, author=200),
+        lambda w: {"token": my_data.token(w.data_export)},
+        post={"anonymous": LOGIN, "author": 405},
+    ),
     # The signed link of a reply email: its confirmation for anyone holding it, and the
     # one-click POST (no login, no CSRF token, as mail providers send it).
     "notifications:unsubscribe": Case(
@@ -488,6 +502,16 @@ def world(
         attachment=attachment,
         notification=Notification.objects.create(
             recipient=author, kind=Notification.Kind.COMMENT_HIDDEN, comment=comment, base_url="/"
+        ),
+        # The author's prepared "Download my data" file, as accounts.my_data.build leaves it.
+        data_export=DataExport.objects.create(
+            user=author,
+            state=DataExport.State.DONE,
+            base_url="http://testserver/",
+            built_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(days=7),
+            file=ContentFile(b"PK\x05\x06" + bytes(18), name="data.zip"),
+            size=22,
         ),
         task_result=DBTaskResult.objects.create(
             task_path="notifications.tasks.send_notification",

@@ -59,5 +59,7 @@ def test_the_scheduler_runs_the_same_scheduling_in_a_loop(
     out = io.StringIO()
     call_command("run_scheduler", interval=0, iterations=2, stdout=out)
     lines = out.getvalue().splitlines()
-    # Now's period is not complete yet: the comment waits for the next daily run.
-    assert len(lines) == 2 and all(line.startswith("Scheduled 0 digests") for line in lines)
+    # Now's period is not complete yet: the comment waits for the next daily run. Each run also
+    # deletes the expired "Download my data" files (accounts.my_data).
+    assert len(lines) == 4 and all(line.startswith("Scheduled 0 digests") for line in lines[::2])
+    assert all(line.startswith("Deleted 0 expired data export files") for line in lines[1::2])
