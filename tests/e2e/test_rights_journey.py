@@ -1,11 +1,16 @@
 """Participants' rights in a real browser: the privacy notice, appearing as "Participant from"
-one's stakeholder type, and deleting one's account, after which the thread shows "Former
+one's stakeholder type, downloading one's data (built in the background, emailed as a link),
+and deleting one's account, after which the thread shows "Former
 participant"; axe-core on each page, the delete page at a phone's width."""
 
+import io
+import json
 import re
+import zipfile
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -63,6 +68,30 @@ def test_a_participant_hides_their_name_then_deletes_their_account(
     page.goto(thread)
     expect(article.locator(".comment__author")).to_have_text("Participant from Civil society")
     expect(article).not_to_contain_text("Sahel Network")
+
+    # Download my data: asked for, built in the background, emailed, downloaded.
+    page.goto("/accounts/profile/")
+    page.get_by_role("link", name="Download my data").click()
+    expect(page.locator("main h1")).to_have_text("Download your data")
+    page.get_by_role("button", name="Prepare my data").click()
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("preparing your data")
+    emailed = [m for m in mail.outbox if "/accounts/my-data/download/" in m.body]
+    assert len(emailed) == 1
+    link = re.search(r"https?://\S+/accounts/my-data/download/\S+/", emailed[0].body).group(0)
+    page.reload()
+    axe_clean(page, request, "my data (ready)")
+    expect(page.get_by_role("link", name="Download my data")).to_be_visible()
+    # The emailed link, opened in the logged-in browser, downloads the file.
+    response = page.request.get(link)
+    assert response.status == 200 and "attachment" in response.headers["content-disposition"]
+    files = zipfile.ZipFile(io.BytesIO(response.body()))
+    assert {"profile.json", "comments.json", "reports.json", "notifications.json"} <= set(
+        files.namelist()
+    )
+    profile = json.loads(files.read("profile.json"))
+    assert "amina@example.org" in json.dumps(profile)
+    assert "Birth registration at borders." in files.read("comments.json").decode()
+    assert "Jonas" not in files.read("comments.json").decode()
 
     page.goto("/accounts/profile/")
     page.get_by_role("link", name="Delete my account").click()
