@@ -11,6 +11,10 @@ from consultations.models import Comment, Consultation, ConsultationState, Objec
 
 
 class ObjectiveSerializer(serializers.ModelSerializer):
+    # Declared rather than read from the model: a small integer's range is the database's, and
+    # the schema must be the same whichever database serves it.
+    number = serializers.IntegerField(read_only=True, min_value=1, max_value=23)
+
     class Meta:
         model = Objective
         fields = ["number", "title", "short_title"]
@@ -20,6 +24,10 @@ class QuestionSerializer(serializers.ModelSerializer):
     consultation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     comment_count = serializers.IntegerField(
         read_only=True, help_text="Published comments and replies."
+    )
+    # As ObjectiveSerializer.number: the same bounds on every database.
+    number = serializers.IntegerField(
+        read_only=True, min_value=0, max_value=32767, help_text="1, 2, 3… within its consultation."
     )
 
     class Meta:

@@ -87,7 +87,17 @@ class ConditionalMixin:
 
 @extend_schema_view(
     list=extend_schema(summary="The 23 objectives of the Global Compact for Migration"),
-    retrieve=extend_schema(summary="One objective, by its number"),
+    retrieve=extend_schema(
+        summary="One objective, by its number",
+        parameters=[
+            OpenApiParameter(
+                "number",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="The objective's number, 1 to 23.",
+            )
+        ],
+    ),
 )
 class ObjectiveViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
     """The 23 objectives of the Global Compact for Migration (GCM), by number."""

@@ -28,7 +28,7 @@ from django.contrib.postgres.search import (
 )
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Expression, F, FloatField, IntegerField, Q, Value
+from django.db.models import Case, Expression, F, FloatField, IntegerField, Q, Value, When
 from django.db.models.functions import Cast, Length, Lower, Replace
 from django.shortcuts import get_object_or_404
 from django.utils.html import escape
@@ -215,20 +215,19 @@ def search_comments(consultation: Consultation, query: str, filters: Filters, pa
         config = config_for(consultation.language)
         search_query = SearchQuery(query, config=config, search_type="websearch")
         comments = (
-            comments.annotate(vector=_StoredVector())
+            comments.annotate(vector=_StoredVector(), body_length=Length("body_text"))
             .filter(vector=search_query)
             .annotate(
                 rank=SearchRank(_StoredVector(), search_query),
-                headline=SearchHeadline(
-                    Replace("body_text", Value("<"), Value("<" + GUARD)),
-                    search_query,
-                    config=config,
-                    start_sel=START,
-                    stop_sel=STOP,
-                    max_words=35,
-                    min_words=15,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
+                # A short comment is shown whole: ts_headline's fragments would cut it off
+                # after the match ("Birth registration and IDs for all." gave "Birth
+                # registration"). A long one shows up to two fragments round its matches.
+                headline=Case(
+                    When(
+                        Q(body_length__lte=WHOLE_EXCERPT_CHARS),
+                        then=_headline(search_query, config, max_fragments=0),
+                    ),
+                    default=_headline(search_query, config, max_fragments=2),
                 ),
             )
         )
@@ -263,6 +262,24 @@ def search_comments(consultation: Consultation, query: str, filters: Filters, pa
             comment.excerpt = marked_headline(comment.headline)
     results.questions = list(questions)
     return results
+
+
+# Comments up to this long are excerpted whole (ts_headline's MaxWords still applies).
+WHOLE_EXCERPT_CHARS = 300
+
+
+def _headline(search_query, config, *, max_fragments: int) -> SearchHeadline:
+    return SearchHeadline(
+        Replace("body_text", Value("<"), Value("<" + GUARD)),
+        search_query,
+        config=config,
+        start_sel=START,
+        stop_sel=STOP,
+        max_words=35,
+        min_words=15,
+        max_fragments=max_fragments,
+        fragment_delimiter=" … ",
+    )
 
 
 def marked_headline(headline: str) -> SafeString:

@@ -259,6 +259,23 @@ def test_postgresql_stems_words_in_the_consultation_language(
     assert "<mark>saisonnières</mark>" in fr_result
 
 
+@on_postgresql
+@pytest.mark.postgres
+def test_postgresql_excerpts_a_short_comment_whole_and_a_long_one_round_its_matches(
+    client, consultation, question, user, post_comment
+):
+    post_comment(question=question, author=user, body="Birth registration and IDs for all.")
+    filler = " ".join(["Seasonal workers need portable pensions."] * 30)
+    post_comment(question=question, author=user, body=f"{filler} Civil registration. {filler}")
+
+    results = _results(_search(client, consultation, q="registration"))
+
+    short = next(r for r in results if "Birth" in r)
+    assert "Birth <mark>registration</mark> and IDs for all." in short
+    long = next(r for r in results if "Civil" in r)
+    assert "Civil <mark>registration</mark>" in long and long.count("Seasonal") < 20
+
+
 def _vector(comment) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(
