@@ -133,6 +133,7 @@ class ConsultationAdminForm(forms.ModelForm):
             "closes_at",
             "objectives",
             "moderators",
+            "licence",
         )
         widgets = {"description": forms.Textarea(attrs={"rows": 12})}
 
@@ -149,11 +150,12 @@ class ConsultationAdmin(admin.ModelAdmin):
     search_fields = ("title", "description")
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("objectives", "moderators")
-    readonly_fields = ("links",)
+    readonly_fields = ("links", "open_data_link")
     fieldsets = (
         (None, {"fields": ("title", "slug", "language", "description", "is_published", "links")}),
         (_("Period"), {"fields": ("opens_at", "closes_at")}),
         (_("Focus and moderation"), {"fields": ("objectives", "moderators")}),
+        (_("Open data"), {"fields": ("licence", "open_data_link")}),
     )
     inlines = (QuestionInline,)
 
@@ -192,6 +194,18 @@ class ConsultationAdmin(admin.ModelAdmin):
             gettext("View on site"),
             reverse("consultations:export", args=[obj.slug]),
             gettext("Download comments (CSV)"),
+        )
+
+    @admin.display(description=_("Open-data file"))
+    def open_data_link(self, obj: Consultation) -> str:
+        # The staff page shows the file's state and builds it (a POST form of its own: a form
+        # cannot sit inside the admin's).
+        if not obj.pk:
+            return gettext("Available once saved.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("consultations:open_data_manage", args=[obj.slug]),
+            gettext("See its state, or build it now"),
         )
 
     def save_model(self, request, obj, form, change):
