@@ -31,8 +31,8 @@ def run(*, now: datetime | None = None, base_url: str | None = None) -> str:
     # Consultations closed since the last run get their open-data file (once each).
     builds = open_data.schedule_closed(now)
     return (
-        f"Scheduled {len(created)} digests ({periods}) and {report_emails} daily emails about "
-        f"reported comments ({report_period}); {builds} open-data builds."
+        f"Scheduled {len(created)} digests ({periods}), {builds} open-data builds and "
+        f"{report_emails} daily emails about reported comments ({report_period})."
     )
 
 
