@@ -299,7 +299,7 @@ def _member(archive: zipfile.ZipFile, name: str, moment: datetime) -> IO[str]:
 def write_zip(
     stream: IO[bytes], consultation: Consultation, *, built_at: datetime, base_url: str
 ) -> Summary:
-    """The whole ZIP, written to a binary stream: six queries whatever the number of comments.
+    """The whole ZIP, written to a binary stream: five queries whatever the number of comments.
     Labels (the data card, "Participant N") are in the current language."""
     summary = Summary()
     folder = f"{consultation.slug}-open-data/"
