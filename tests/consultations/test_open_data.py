@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import threading
 import zipfile
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -566,3 +568,42 @@ def test_the_database_queue_and_its_worker_build_the_file(settings, make_consult
     assert record.state == OpenDataFile.State.DONE and record.comment_count == 1
     assert default_storage.exists(record.file.name)
     assert json.loads(_members(record)["comments.json"])[0]["body_text"] == "Hi."
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite serialises all writers, so there is no race to test",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_schedulers_and_staff_at_once_queue_one_build(settings, make_consultation, make_user):
+    """Eight schedulers and staff asking at the same moment: the consultation's row lock lets
+    one of them queue the build; the others find it queued."""
+    settings.TASKS = DATABASE_QUEUE
+    consultation = make_consultation(state="closed")
+    staff_user = make_user(display_name="Staff Member", is_staff=True)
+    start = threading.Barrier(8)
+    outcomes: list = []
+
+    def ask(n: int) -> None:
+        try:
+            start.wait(timeout=30)
+            if n % 2:
+                outcomes.append(open_data.schedule_closed())
+            else:
+                outcomes.append(
+                    int(open_data.request_build(consultation=consultation, by=staff_user)[1])
+                )
+        except BaseException as error:  # reported below
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == [0] * 7 + [1]
+    assert DBTaskResult.objects.filter(task_path=TASK_PATH).count() == 1
+    assert OpenDataFile.objects.filter(consultation=consultation).count() == 1
