@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -21,7 +22,7 @@ from mptt.admin import MPTTModelAdmin
 
 from accounts.models import User
 
-from . import search, services
+from . import open_data, search, services
 from .models import (
     Comment,
     CommentRevision,
@@ -207,6 +208,17 @@ class ConsultationAdmin(admin.ModelAdmin):
             reverse("consultations:open_data_manage", args=[obj.slug]),
             gettext("See its state, or build it now"),
         )
+
+    # A deleted consultation's open-data file goes with it (its row is deleted by the cascade).
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            open_data.forget_files([obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            open_data.forget_files(list(queryset.values_list("pk", flat=True)))
+            super().delete_queryset(request, queryset)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

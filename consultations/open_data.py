@@ -497,6 +497,23 @@ def schedule_closed(now: datetime | None = None) -> int:
     return queued
 
 
+def forget_files(consultations) -> None:
+    """The open-data files of consultations about to be deleted (their rows go with them): the
+    files are deleted once that deletion commits, so that a rolled-back one keeps them."""
+    names = list(
+        OpenDataFile.objects.filter(consultation__in=consultations)
+        .exclude(file="")
+        .values_list("file", flat=True)
+    )
+
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    if names:
+        transaction.on_commit(delete)
+
+
 def build(consultation_id: int) -> str:
     """The background task's work: claim the queued build, write the ZIP to a temporary file,
     store it under a new name, then switch the row to it (and delete the previous file once

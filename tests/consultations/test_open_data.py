@@ -607,3 +607,16 @@ def test_schedulers_and_staff_at_once_queue_one_build(settings, make_consultatio
     assert sorted(outcomes) == [0] * 7 + [1]
     assert DBTaskResult.objects.filter(task_path=TASK_PATH).count() == 1
     assert OpenDataFile.objects.filter(consultation=consultation).count() == 1
+
+
+def test_deleting_a_consultation_in_the_admin_deletes_its_file(
+    closed, staff_user, make_user, client, django_capture_on_commit_callbacks
+):
+    record = _build(closed, staff_user, django_capture_on_commit_callbacks)
+    assert default_storage.exists(record.file.name)
+    client.force_login(make_user(display_name="Site Admin", is_staff=True, is_superuser=True))
+    url = reverse("admin:consultations_consultation_delete", args=[closed.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"post": "yes"})
+    assert response.status_code == 302 and not Consultation.objects.filter(pk=closed.pk).exists()
+    assert not default_storage.exists(record.file.name)
