@@ -393,7 +393,6 @@ def card_context(
         "licence_url": licence.url,
         "comment_columns": COMMENT_COLUMNS,
         "stakeholder_types": Profile._meta.get_field("stakeholder_type").choices,
-        "statuses": Comment.Status.choices,
     }
 
 
