@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -21,7 +22,7 @@ from mptt.admin import MPTTModelAdmin
 
 from accounts.models import User
 
-from . import search, services
+from . import open_data, search, services
 from .models import (
     Comment,
     CommentRevision,
@@ -133,6 +134,7 @@ class ConsultationAdminForm(forms.ModelForm):
             "closes_at",
             "objectives",
             "moderators",
+            "licence",
         )
         widgets = {"description": forms.Textarea(attrs={"rows": 12})}
 
@@ -149,11 +151,12 @@ class ConsultationAdmin(admin.ModelAdmin):
     search_fields = ("title", "description")
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("objectives", "moderators")
-    readonly_fields = ("links",)
+    readonly_fields = ("links", "open_data_link")
     fieldsets = (
         (None, {"fields": ("title", "slug", "language", "description", "is_published", "links")}),
         (_("Period"), {"fields": ("opens_at", "closes_at")}),
         (_("Focus and moderation"), {"fields": ("objectives", "moderators")}),
+        (_("Open data"), {"fields": ("licence", "open_data_link")}),
     )
     inlines = (QuestionInline,)
 
@@ -193,6 +196,29 @@ class ConsultationAdmin(admin.ModelAdmin):
             reverse("consultations:export", args=[obj.slug]),
             gettext("Download comments (CSV)"),
         )
+
+    @admin.display(description=_("Open-data file"))
+    def open_data_link(self, obj: Consultation) -> str:
+        # The staff page shows the file's state and builds it (a POST form of its own: a form
+        # cannot sit inside the admin's).
+        if not obj.pk:
+            return gettext("Available once saved.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("consultations:open_data_manage", args=[obj.slug]),
+            gettext("See its state, or build it now"),
+        )
+
+    # A deleted consultation's open-data file goes with it (its row is deleted by the cascade).
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            open_data.forget_files([obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            open_data.forget_files(list(queryset.values_list("pk", flat=True)))
+            super().delete_queryset(request, queryset)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

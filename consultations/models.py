@@ -50,6 +50,41 @@ class ConsultationState(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class Licence(models.TextChoices):
+    """The licences an open-data file may carry (consultations/open_data.py); the short label is
+    what pages show, full_name and url what the file's LICENSE.txt and data card cite."""
+
+    # Not translated: the licences' own short names, the same in every language.
+    CC_BY_4 = "cc-by-4.0", "CC BY 4.0"
+    CC_BY_SA_4 = "cc-by-sa-4.0", "CC BY-SA 4.0"
+    CC0_1 = "cc0-1.0", "CC0 1.0"
+
+    @property
+    def full_name(self) -> str:
+        return str(_LICENCE_NAMES[self][0])
+
+    @property
+    def url(self) -> str:
+        return _LICENCE_NAMES[self][1]
+
+
+# The licences' official names (Creative Commons publishes them translated) and legal code.
+_LICENCE_NAMES = {
+    Licence.CC_BY_4: (
+        _("Creative Commons Attribution 4.0 International"),
+        "https://creativecommons.org/licenses/by/4.0/",
+    ),
+    Licence.CC_BY_SA_4: (
+        _("Creative Commons Attribution-ShareAlike 4.0 International"),
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+    ),
+    Licence.CC0_1: (
+        _("Creative Commons CC0 1.0 Universal (public domain dedication)"),
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+    ),
+}
+
+
 class ConsultationQuerySet(models.QuerySet):
     def published(self):
         return self.filter(is_published=True)
@@ -98,6 +133,17 @@ class Consultation(models.Model):
         default=settings.LANGUAGE_CODE,
         help_text=_(
             "The language the description and questions are written in, and comments expected in."
+        ),
+    )
+    # The licence of the consultation's open-data file (consultations/open_data.py).
+    licence = models.CharField(
+        _("licence of the open data"),
+        max_length=16,
+        choices=Licence.choices,
+        default=Licence.CC_BY_4,
+        help_text=_(
+            "The licence of the open-data file (comments, questions and objectives) built once "
+            "the consultation closes. A change applies from the next build."
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -443,3 +489,71 @@ class Attachment(models.Model):
     @property
     def download_name(self) -> str:
         return attachments.download_name(self.original_name, self.kind)
+
+
+class OpenDataFile(models.Model):
+    """A consultation's open-data ZIP (consultations/open_data.py), one row per consultation:
+    the file served at its stable URL and the state of the latest build asked for.
+
+    `file`, `built_at`, `size`, `sha256`, `licence` and the counts describe the file being
+    served; `state`, `requested_at`, `started_at`, `finished_at` and `message` the latest
+    build, which may be under way while the previous file is still served. A build writes its
+    file under a new name and then switches `file` to it in one UPDATE, so the stable URL never
+    serves half a file. The one row per consultation is also what a build request locks, so the
+    scheduler and staff asking at once queue one build."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        BUILDING = "building", _("Building")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.CASCADE, related_name="open_data"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    requested_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the scheduler asked for it, after the consultation closed."),
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=255, blank=True)
+    # The file served (a name in the default storage); empty until a build succeeds.
+    file = models.FileField(max_length=255, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    licence = models.CharField(max_length=16, choices=Licence.choices, blank=True)
+    question_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)  # every row of comments.csv
+    published_count = models.PositiveIntegerField(default=0)
+    placeholder_count = models.PositiveIntegerField(default=0)  # hidden or deleted
+    participant_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("open-data file")
+
+    def __str__(self) -> str:
+        return f"Open data of {self.consultation_id} ({self.state})"
+
+    @property
+    def is_available(self) -> bool:
+        return bool(self.file)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.BUILDING)
+
+    @property
+    def size_label(self) -> str:
+        return attachments.human_size(self.size)
+
+    @property
+    def licence_choice(self) -> Licence | None:
+        return Licence(self.licence) if self.licence in Licence.values else None

@@ -19,6 +19,10 @@ urlpatterns = [
     path("<slug:slug>/search/", views.consultation_search, name="search"),
     path("<slug:slug>/export.csv", views.export_comments, name="export"),
     path("<slug:slug>/export.xlsx", views.export_comments_xlsx, name="export_xlsx"),
+    # The open-data file's stable URL (linked from the closed consultation's page), and the
+    # staff page that builds it.
+    path("<slug:slug>/open-data.zip", views.open_data_download, name="open_data"),
+    path("<slug:slug>/open-data/", views.open_data_manage, name="open_data_manage"),
     path("<slug:slug>/questions/<int:number>/", views.question_detail, name="question"),
     path(
         "<slug:slug>/questions/<int:number>/comment/",

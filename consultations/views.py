@@ -1,24 +1,27 @@
-"""Consultation pages: read, post and reply; edit, delete and report; moderate; export."""
+"""Consultation pages: read, post and reply; edit, delete and report; moderate; export; the
+open-data file (its public download and the staff page that builds it)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag, url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from accounts.models import StakeholderType
 from insights import xlsx
 from notifications import follows, visits
 
-from . import attachments, export, notices, permissions, search, selectors, services
+from . import attachments, export, notices, open_data, permissions, search, selectors, services
 from .forms import CommentForm, HideForm, ModerationNoteForm, ReportForm
-from .models import Attachment, Comment, Consultation
+from .models import Attachment, Comment, Consultation, ConsultationState, Licence, OpenDataFile
 from .sanitize import editable_text
 
 
@@ -77,6 +80,7 @@ def consultation_detail(request, slug: str):
     for block in page.questions:
         block.following = block.question.pk in followed_questions
     new_since = visits.record(request.user, consultation)
+    closed = consultation.state == ConsultationState.CLOSED
     return render(
         request,
         "consultations/consultation_detail.html",
@@ -95,6 +99,9 @@ def consultation_detail(request, slug: str):
             # The confirmation of a post or edit shows in the comment; base.html shows the rest.
             "messages": page_messages,
             "confirmation": confirmation,
+            # Once closed, the open-data file (or word that it is on its way); before, nothing.
+            "closed": closed,
+            "open_data": _current_open_data(consultation) if closed else None,
         },
     )
 
@@ -582,3 +589,84 @@ def export_comments_xlsx(request, slug: str):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _current_open_data(consultation: Consultation) -> OpenDataFile | None:
+    """The consultation's open-data file if one was built (a build may be under way)."""
+    return OpenDataFile.objects.filter(consultation=consultation).exclude(file="").first()
+
+
+@require_safe
+def open_data_download(request, slug: str):
+    """The open-data ZIP of a published consultation, at a URL that stays the same from build
+    to build (consultations/open_data.py). Its ETag is the file's SHA-256, so a client that has
+    it gets 304 until the next build."""
+    consultation = get_object_or_404(Consultation.objects.published(), slug=slug)
+    # A build finishing now may delete the file just read: the new row names its successor.
+    for _attempt in range(2):
+        record = _current_open_data(consultation)
+        if record is None:
+            break
+        etag = quote_etag(record.sha256)
+        last_modified = http_date(record.built_at.timestamp())
+        not_modified = get_conditional_response(
+            request, etag=etag, last_modified=int(record.built_at.timestamp())
+        )
+        if not_modified is not None:
+            response = not_modified
+        else:
+            try:
+                handle = default_storage.open(record.file.name, "rb")
+            except FileNotFoundError:
+                continue
+            response = FileResponse(
+                handle,
+                as_attachment=True,
+                filename=open_data.download_name(consultation),
+                content_type=open_data.CONTENT_TYPE,
+            )
+        response["ETag"] = etag
+        response["Last-Modified"] = last_modified
+        # Public data, but a rebuild (a comment hidden since) must reach readers: caches keep
+        # it and ask again each time (a 304 while the ETag holds).
+        response["Cache-Control"] = "public, no-cache"
+        return response
+    return render(
+        request,
+        "consultations/open_data_missing.html",
+        {"consultation": consultation},
+        status=404,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def open_data_manage(request, slug: str):
+    """Staff: the state of the consultation's open-data file, and a button that builds it (again)
+    in the background, e.g. after moderators hid comments since the last build."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not permissions.can_export(request.user):
+        raise PermissionDenied(_("Only staff can build a consultation's open-data file."))
+    consultation = get_object_or_404(Consultation, slug=slug)
+    if request.method == "POST":
+        # The service checks the permission again.
+        _record, queued = open_data.request_build(consultation=consultation, by=request.user)
+        if queued:
+            messages.success(
+                request,
+                _("The open-data file is being built. Reload this page to see when it is ready."),
+            )
+        else:
+            messages.info(request, _("A build of the open-data file is already waiting to run."))
+        return redirect("consultations:open_data_manage", slug=consultation.slug)
+    record = OpenDataFile.objects.filter(consultation=consultation).first()
+    return render(
+        request,
+        "consultations/open_data_manage.html",
+        {
+            "consultation": consultation,
+            "record": record,
+            "licence": Licence(consultation.licence),
+            "admin_url": reverse("admin:consultations_consultation_change", args=[consultation.pk]),
+        },
+    )

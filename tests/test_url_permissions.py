@@ -132,6 +132,13 @@ EXPECTATIONS: dict[str, Case] = {
         for name in ("accept", "dismiss")
     },
     "consultations:export_xlsx": Case(STAFF_ONLY, _slug),
+    # The open-data file's stable URL: anyone, GET or HEAD, for a published consultation; the
+    # walk's consultation is open and has none yet (a 404 saying so). Staff build it from their
+    # page; an empty POST by anyone else queues nothing.
+    "consultations:open_data": Case(by_role(404), _slug, post={"anonymous": 405, "staff": 405}),
+    "consultations:open_data_manage": Case(
+        STAFF_ONLY, _slug, post={"anonymous": LOGIN, "verified": 403, "author": 403}
+    ),
     # Staff insights: the evidence pack per objective (GET only).
     "insights:evidence": Case(STAFF_ONLY, _slug, post={"anonymous": 405, "staff": 405}),
     "insights:evidence_objective": Case(

@@ -55,6 +55,7 @@ def test_moderator_creates_a_consultation_with_numbered_questions(client, modera
             "description": "Intro <script>alert(1)</script>\n\nSecond paragraph",
             "is_published": "on",
             "language": "en",
+            "licence": "cc-by-4.0",  # the admin's select always sends one
             "opens_at_0": "2026-01-01",
             "opens_at_1": "09:00:00",
             "closes_at_0": "2026-02-01",

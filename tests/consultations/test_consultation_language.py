@@ -57,6 +57,7 @@ def test_moderator_sets_the_language_in_the_admin(client, moderator, consultatio
             "language": "fr",
             "description": consultation.description,
             "is_published": "on",
+            "licence": "cc-by-4.0",  # the admin's select always sends one
             "opens_at_0": consultation.opens_at.strftime("%Y-%m-%d"),
             "opens_at_1": "09:00:00",
             "questions-TOTAL_FORMS": "0",

@@ -50,6 +50,7 @@ def test_the_admin_refuses_the_moderation_slug_and_keeps_the_form(client, modera
             "slug": "moderation",
             "is_published": "on",
             "language": "en",
+            "licence": "cc-by-4.0",  # the admin's select always sends one
             "opens_at_0": "2026-01-01",
             "opens_at_1": "09:00:00",
             "questions-TOTAL_FORMS": "0",

@@ -311,6 +311,7 @@ def test_postgresql_vectors_follow_a_change_of_the_consultation_language_in_the_
         "language": "fr",
         "description": consultation.description,
         "is_published": "on",
+        "licence": "cc-by-4.0",  # the admin's select always sends one
         "opens_at_0": consultation.opens_at.strftime("%Y-%m-%d"),
         "opens_at_1": "09:00:00",
         "questions-TOTAL_FORMS": "0",

@@ -10,8 +10,9 @@ from django.test import override_settings
 from playwright.sync_api import expect
 
 from accounts.models import User
-from consultations import services
-from consultations.models import Comment, Objective, Question
+from consultations import open_data, services
+from consultations.demo_data import CLOSED_CONSULTATION
+from consultations.models import Comment, Consultation, Objective, Question
 from tests.conftest import create_consultation, create_user
 from tests.e2e.conftest import PHONE, focused, long_body, record_axe
 
@@ -82,6 +83,22 @@ def _filtered(url: str):
     return visit
 
 
+def _closed_with_open_data(page, demo) -> None:
+    """The demo's closed consultation, its open-data file built (the tests' task backend runs
+    the build at once)."""
+    closed = Consultation.objects.get(slug=CLOSED_CONSULTATION.slug)
+    open_data.request_build(consultation=closed, by=User.objects.get(email="moderator@example.org"))
+    page.goto(closed.get_absolute_url())
+    expect(page.locator("#open-data a[download]")).to_be_visible()
+
+
+def _open_data_staff_page(page, demo) -> None:
+    closed = Consultation.objects.get(slug=CLOSED_CONSULTATION.slug)
+    page.goto(f"/consultations/{closed.slug}/open-data/")
+    page.get_by_role("button", name="Build it now").click()
+    expect(page.get_by_role("button", name="Build it again now")).to_be_visible()
+
+
 # page name -> (who is logged in, how to get there)
 PAGES = {
     "home": (None, lambda page, demo: page.goto("/")),
@@ -97,6 +114,8 @@ PAGES = {
     "search results": (None, _search_results),
     "consultation filtered": (None, _filtered("{demo}")),
     "question page filtered": (STAKEHOLDER, _filtered("{demo}questions/1/")),
+    "closed consultation with open data": (None, _closed_with_open_data),
+    "open-data staff page": ("moderator@example.org", _open_data_staff_page),
 }
 
 

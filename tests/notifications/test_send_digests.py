@@ -44,8 +44,8 @@ def test_a_naive_now_is_read_in_the_sites_time_zone(settings):
     out = io.StringIO()
     call_command("send_digests", now="2026-12-03T08:00", stdout=out)
     assert out.getvalue().strip() == (
-        "Scheduled 0 digests (daily:2026-12-02, weekly:2026-W48) and 0 daily emails about "
-        "reported comments (reports:2026-12-03)."
+        "Scheduled 0 digests (daily:2026-12-02, weekly:2026-W48), 0 open-data builds and 0 "
+        "daily emails about reported comments (reports:2026-12-03)."
     )
 
 

@@ -1,11 +1,13 @@
-"""Schedule the digests owed for the last complete daily and weekly periods, and the moderators'
-daily emails about reported comments (run it hourly)."""
+"""Schedule the digests owed for the last complete daily and weekly periods, the moderators'
+daily emails about reported comments, and the open-data files of consultations that have
+closed (run it hourly)."""
 
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from consultations import open_data
 from notifications import digests, reports
 
 
@@ -26,9 +28,11 @@ def run(*, now: datetime | None = None, base_url: str | None = None) -> str:
     periods = ", ".join(digests.period_for(f, now)[0] for f in digests.FREQUENCIES)
     report_emails = reports.schedule_report_digests(now)
     report_period = reports.report_window(now)[0]
+    # Consultations closed since the last run get their open-data file (once each).
+    builds = open_data.schedule_closed(now)
     return (
-        f"Scheduled {len(created)} digests ({periods}) and {report_emails} daily emails about "
-        f"reported comments ({report_period})."
+        f"Scheduled {len(created)} digests ({periods}), {builds} open-data builds and "
+        f"{report_emails} daily emails about reported comments ({report_period})."
     )
 
 
@@ -38,7 +42,8 @@ class Command(BaseCommand):
         "before the last DAILY_EMAIL_HOUR) and weekly period (the week before the last "
         "WEEKLY_DIGEST_WEEKDAY at that hour). Idempotent: a digest already scheduled for its "
         "period is not made again, so running it every hour from cron is safe. Also records "
-        "the moderators' daily emails about reported comments (notifications.reports)."
+        "the moderators' daily emails about reported comments (notifications.reports), and queues "
+        "the open-data file of each consultation closed since (consultations.open_data)."
     )
 
     def add_arguments(self, parser):
