@@ -106,3 +106,4 @@ def test_the_privacy_notice_is_linked_from_every_page_and_says_what_is_kept(clie
     for heading in ("What we keep", "What everyone can see", "What is exported", "For how long"):
         assert heading in html
     assert 'href="/accounts/delete/"' in html and 'href="/accounts/profile/"' in html
+    assert 'href="/accounts/my-data/"' in html
