@@ -121,7 +121,9 @@ _RETRYABLE_CODES = {"40P01", "40001"}  # deadlock detected, serialization failur
 _TREE_CONSTRAINTS = {"comment_tree_lft_unique", "comment_tree_rght_unique"}
 
 
-def _is_retryable(exc: Exception) -> bool:
+def is_retryable(exc: Exception) -> bool:
+    """Whether PostgreSQL aborted the transaction in a way another attempt may not meet: a
+    deadlock, a serialization failure, or (tree writes) a clash of the deferred tree constraints."""
     cause = exc.__cause__
     code = getattr(cause, "pgcode", None)
     if code in _RETRYABLE_CODES:
@@ -158,7 +160,7 @@ def tree_write(func):
                     storage.delete(name)
                 if not isinstance(exc, OperationalError | IntegrityError):
                     raise
-                if attempt == TREE_WRITE_ATTEMPTS or not _is_retryable(exc):
+                if attempt == TREE_WRITE_ATTEMPTS or not is_retryable(exc):
                     raise
                 TREE_WRITE_RETRIES.increment()
                 # Jittered, growing pauses, so that the writers that collided do not collide again.

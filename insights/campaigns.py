@@ -18,7 +18,9 @@ without members are deleted.
 """
 
 import functools
+import random
 import re
+import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,11 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from consultations.models import Comment, Consultation
+from consultations.trees import is_retryable
 
 from .models import CommentSignature, DuplicateGroup
 
@@ -319,8 +322,29 @@ def comment_changed(comment: Comment) -> None:
     transaction.on_commit(lambda: group_comment.enqueue(pk))
 
 
-@transaction.atomic
+# A regrouping that PostgreSQL picks as a deadlock's victim (two workers, or a worker and a
+# comment being written, locking rows in other orders) runs again, in a new transaction.
+GROUP_ATTEMPTS = 4
+
+
 def group_comment_now(comment_id: int) -> Regrouped | None:
+    """_group_comment_once, retried after a deadlock when it has a transaction of its own."""
+    for attempt in range(1, GROUP_ATTEMPTS + 1):
+        try:
+            return _group_comment_once(comment_id)
+        except OperationalError as exc:
+            if (
+                attempt == GROUP_ATTEMPTS
+                or transaction.get_connection().in_atomic_block
+                or not is_retryable(exc)
+            ):
+                raise
+            time.sleep(random.uniform(0.005, 0.02 * 2**attempt))  # noqa: S311 (jitter)
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _group_comment_once(comment_id: int) -> Regrouped | None:
     """What the task does: the comment's signature, any other missing one of its consultation,
     then the consultation's groups; None when nothing changed (no regrouping).
 

@@ -424,3 +424,47 @@ def test_a_comment_like_no_other_leaves_the_groups_as_they_are(
     # A copy of it, though, regroups: the two form a group of their own.
     copy = post_comment(question=question, author=make_user(), body=REALISTIC[1] + " Thanks.")
     assert campaigns.group_comment_now(copy.pk).groups == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_regrouping_chosen_as_a_deadlocks_victim_runs_again(
+    post_comment, question, user, monkeypatch
+):
+    # PostgreSQL aborts one transaction of a deadlock with SQLSTATE 40P01; Django wraps the
+    # driver's error, which stays as __cause__. The regrouping is retried in a new transaction
+    # (as the worker runs it: outside any transaction; inside one, a retry is impossible).
+    from django.db import OperationalError
+
+    class Deadlock(Exception):
+        pgcode = "40P01"
+
+    comment = post_comment(question=question, author=user, body="Recruitment fees " * 20)
+    once = campaigns._group_comment_once
+    calls = []
+
+    def flaky(comment_id):
+        calls.append(comment_id)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected") from Deadlock()
+        return once(comment_id)
+
+    monkeypatch.setattr(campaigns, "_group_comment_once", flaky)
+    CommentSignature.objects.all().delete()
+    campaigns.group_comment_now(comment.pk)
+    assert calls == [comment.pk, comment.pk]
+    assert CommentSignature.objects.filter(comment=comment).exists()
+
+
+def test_other_database_errors_are_not_retried(post_comment, question, user, monkeypatch):
+    from django.db import OperationalError
+
+    calls = []
+
+    def broken(comment_id):
+        calls.append(comment_id)
+        raise OperationalError("server closed the connection")
+
+    monkeypatch.setattr(campaigns, "_group_comment_once", broken)
+    with pytest.raises(OperationalError):
+        campaigns.group_comment_now(1)
+    assert calls == [1]
