@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from rest_framework.fields import DateTimeField
 
 from accounts.models import AUTHOR_FIELDS, Profile, public_author
+from api.serializers import AuthorSerializer, CommentSerializer, QuestionSerializer
 
 from . import export, permissions
 from .models import Comment, Consultation, Licence, Objective, OpenDataFile, Question
@@ -53,32 +54,17 @@ STALLED_AFTER = timedelta(hours=1)
 # The scheduler tries a failed build again after this long (staff may ask at any time).
 RETRY_FAILED_AFTER = timedelta(hours=1)
 
-# The fields of each file, as the API names them (api/serializers.py). A comment's author is one
-# object in the JSON ({display_name, organisation, stakeholder_type}, or null) and three
-# author_* columns in the CSV.
-COMMENT_FIELDS = [
-    "id",
-    "question",
-    "parent",
-    "depth",
-    "thread",
-    "status",
-    "body_html",
-    "body_text",
-    "objectives",
-    "author",
-    "created_at",
-    "edited_at",
-    "updated_at",
-    "url",
-]
-AUTHOR_KEYS = ["display_name", "organisation", "stakeholder_type"]
+# The fields of each file are the API's (api/serializers.py), read from its serializers so the
+# two cannot drift apart. A comment's author is one object in the JSON ({display_name,
+# organisation, stakeholder_type}, or null) and three author_* columns in the CSV.
+COMMENT_FIELDS = list(CommentSerializer.Meta.fields)
+AUTHOR_KEYS = list(AuthorSerializer._declared_fields)
 COMMENT_COLUMNS = [
     column
     for name in COMMENT_FIELDS
     for column in ([f"author_{key}" for key in AUTHOR_KEYS] if name == "author" else [name])
 ]
-QUESTION_FIELDS = ["id", "consultation", "number", "text", "created_at", "comment_count"]
+QUESTION_FIELDS = list(QuestionSerializer.Meta.fields)
 OBJECTIVE_FIELDS = ["number", "title", "short_title", "in_focus"]
 
 # The columns read per comment. author_id only tells pseudonymous participants apart; it is

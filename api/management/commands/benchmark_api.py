@@ -2,25 +2,14 @@
 and written as JSON, without the framework)."""
 
 import json
-import statistics
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import override_settings
 
-from consultations.management.benchmarking import Rollback, populate_bulk
+from consultations.management.benchmarking import Rollback, median_ms, populate_bulk
 from consultations.models import Comment, Consultation
-
-
-def _median_ms(runs: int, work) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 class Command(BaseCommand):
@@ -109,11 +98,11 @@ class Command(BaseCommand):
             return json.dumps(rows, default=str).encode()
 
         figures = {
-            "floor (values + json.dumps)": _median_ms(runs, floor),
-            "first page": _median_ms(runs, lambda: get(base)),
-            "page 21 (cursor)": _median_ms(runs, lambda: get(deep_path)),
-            "question filter": _median_ms(runs, lambda: get(filtered)),
-            "revalidation (304)": _median_ms(runs, lambda: get(base, if_none_match=etag)),
+            "floor (values + json.dumps)": median_ms(runs, floor),
+            "first page": median_ms(runs, lambda: get(base)),
+            "page 21 (cursor)": median_ms(runs, lambda: get(deep_path)),
+            "question filter": median_ms(runs, lambda: get(filtered)),
+            "revalidation (304)": median_ms(runs, lambda: get(base, if_none_match=etag)),
         }
         floor_ms = figures["floor (values + json.dumps)"]
         self.stdout.write(
